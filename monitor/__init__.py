@@ -1,0 +1,1 @@
+"""newsmon: a streaming news monitor."""

@@ -1,0 +1,285 @@
+"""`newsmon` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from monitor.config import Settings
+from monitor.log import configure_logging, get_logger
+
+log = get_logger("newsmon")
+
+
+def _settings(**overrides) -> Settings:
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _local_kafka(settings: Settings):
+    from monitor.kafka_local import LocalKafka
+
+    return LocalKafka(port=settings.kafka_port)
+
+
+def _ensure_broker(settings: Settings) -> bool:
+    """Start the embedded broker unless an external one is configured.
+
+    Returns True when this process started it (and so should stop it)."""
+    if settings.bootstrap_servers:
+        return False
+    kafka = _local_kafka(settings)
+    if kafka.status().answering:
+        return False
+    click.echo(f"starting local Kafka broker on {kafka.bootstrap} ...", err=True)
+    kafka.up()
+    return True
+
+
+@click.group()
+def main() -> None:
+    """newsmon: a streaming news monitor."""
+
+
+# --------------------------------------------------------------------- daemon
+
+
+@main.command()
+@click.option("--inbox", "inbox", multiple=True, type=click.Path(path_type=Path), help="inbox directory (repeatable)")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="rules directory")
+@click.option("--keep-broker", is_flag=True, help="leave the local broker running on exit")
+@click.option("--quiet-alerts", is_flag=True, help="do not print alerts on stdout")
+def run(inbox, rules_dir, keep_broker, quiet_alerts) -> None:
+    """Run everything: local broker (unless KAFKA_BOOTSTRAP_SERVERS), worker, inbox watcher, alert printer."""
+    settings = _settings(inbox_dirs=list(inbox) or None, rules_dir=rules_dir)
+    started = _ensure_broker(settings)
+    try:
+        _run_worker(settings, watch_inbox=True, print_alerts=not quiet_alerts)
+    finally:
+        if started and not keep_broker:
+            _local_kafka(settings).down()
+
+
+@main.command()
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="rules directory")
+def worker(rules_dir) -> None:
+    """Run only the stream worker (scale out by starting several)."""
+    settings = _settings(rules_dir=rules_dir)
+    _run_worker(settings, watch_inbox=False, print_alerts=False)
+
+
+def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) -> None:
+    import faust
+
+    from monitor.rules.loader import RulesetError
+    from monitor.stream.app import create_app
+
+    try:
+        app = create_app(settings)
+    except RulesetError as exc:
+        raise click.ClickException(f"rules are invalid:\n{exc}") from None
+
+    if watch_inbox:
+        @app.task
+        async def inbox_watcher() -> None:
+            from monitor.watch.files import InboxWatcher
+            from monitor.watch.publish import Publisher
+
+            publisher = Publisher(settings.resolved_bootstrap())
+            watcher = InboxWatcher(settings.inbox_dirs, publisher, settings.topics.raw, settings.max_file_bytes)
+            try:
+                await publisher.start()
+                await watcher.run()
+            finally:
+                watcher.stop()
+                await publisher.stop()
+
+    if print_alerts:
+        @app.task
+        async def alert_printer() -> None:
+            from monitor.sinks.console import tail
+
+            await tail(settings.resolved_bootstrap(), settings.topics.alerts)
+
+    faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
+
+
+@main.group()
+def watch() -> None:
+    """Run a watcher on its own."""
+
+
+@watch.command("files")
+@click.option("--inbox", "inbox", multiple=True, type=click.Path(path_type=Path))
+def watch_files(inbox) -> None:
+    """Publish files dropped into the inbox directories to news.raw."""
+    from monitor.watch.files import InboxWatcher
+    from monitor.watch.publish import Publisher
+
+    settings = _settings(inbox_dirs=list(inbox) or None)
+
+    async def go() -> None:
+        publisher = Publisher(settings.resolved_bootstrap())
+        watcher = InboxWatcher(settings.inbox_dirs, publisher, settings.topics.raw, settings.max_file_bytes)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, watcher.stop)
+        try:
+            await publisher.start()
+            await watcher.run()
+        finally:
+            await publisher.stop()
+
+    asyncio.run(go())
+
+
+# --------------------------------------------------------------------- alerts
+
+
+@main.group()
+def alerts() -> None:
+    """Subscribe to alerts."""
+
+
+@alerts.command("tail")
+@click.option("--topic", default=None, help="alert topic (default news.alerts)")
+@click.option("--from-beginning", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON alert per line")
+@click.option("--limit", type=int, default=None, help="exit after N alerts")
+def alerts_tail(topic, from_beginning, as_json, limit) -> None:
+    """Print alerts as they arrive. Uses no consumer group: it never steals messages."""
+    from monitor.sinks.console import tail
+
+    settings = _settings()
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await tail(settings.resolved_bootstrap(), topic or settings.topics.alerts,
+                   from_beginning=from_beginning, as_json=as_json, stop=stop, limit=limit)
+
+    asyncio.run(go())
+
+
+# --------------------------------------------------------------------- kafka
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def kafka(args) -> None:
+    """Manage the embedded local broker: up | down | status | jars [--port N] [--data-dir D]."""
+    from monitor.kafka_local import main as kafka_main
+
+    sys.exit(kafka_main(list(args) or ["--help"]))
+
+
+# --------------------------------------------------------------------- offline
+
+
+def scan_record(result) -> dict:
+    """One line of `newsmon scan` output (schema documented in README)."""
+    article = result.article
+    return {
+        "id": article.id,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "source": article.agency or article.source,
+        "dateline": article.dateline,
+        "text": article.text,
+        "duplicate_of": article.duplicate_of,
+        "dup_kind": article.dup_kind,
+        "similarity": article.similarity,
+        "story_id": article.story_id,
+        "entities": [e.model_dump(mode="json") for e in article.entities],
+        "events": [e.model_dump(mode="json") for e in article.events],
+        "alerts": [
+            {"rule_id": a.rule_id, "alert_id": a.id, "severity": a.severity, "action": a.action}
+            for a in result.alerts
+        ],
+    }
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="rules directory")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl")
+def scan(paths, rules_dir, fmt) -> None:
+    """Run the whole pipeline over files, without Kafka. One JSON object per article."""
+    from monitor.pipeline import Pipeline
+    from monitor.rules.loader import RulesetError
+    from monitor.watch.files import RejectedFile, read_articles
+
+    settings = _settings(rules_dir=rules_dir)
+    try:
+        pipeline = Pipeline.from_rules_dir(settings.rules_dir)
+    except RulesetError as exc:
+        raise click.ClickException(f"rules are invalid:\n{exc}") from None
+    read_any = False
+    for path in paths:
+        try:
+            raws = read_articles(path, settings.max_file_bytes, source=path.stem)
+        except (RejectedFile, OSError) as exc:
+            click.echo(f"newsmon scan: {path}: {exc}", err=True)
+            continue
+        read_any = True
+        for raw in raws:
+            result = pipeline.process(raw)
+            record = scan_record(result)
+            if fmt == "jsonl":
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                dup = f" duplicate of {record['duplicate_of']} ({record['dup_kind']})" if record["duplicate_of"] else ""
+                fired = ", ".join(f"{a['rule_id']}:{a['action']}" for a in record["alerts"]) or "no alerts"
+                click.echo(f"{path}: {record['title'] or record['id']}{dup} story {record['story_id']} -> {fired}")
+    if not read_any:
+        sys.exit(1)
+
+
+@main.group()
+def rules() -> None:
+    """Author and check rules."""
+
+
+@rules.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def rules_check(directory) -> None:
+    """Validate every rule file; exit non-zero on any error."""
+    from monitor.enrich.tag import load_tagger
+    from monitor.rules.loader import RulesetError, load_ruleset
+
+    settings = _settings()
+    directory = directory or settings.rules_dir
+    try:
+        tagger = load_tagger(directory if directory.is_dir() else directory.parent)
+        ruleset = load_ruleset(directory, tagger.entity_ids(), tagger.event_types())
+    except RulesetError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{len(exc.errors)} error(s)", err=True)
+        sys.exit(1)
+    except Exception as exc:  # watchlist or event definitions invalid
+        click.echo(f"{directory}: error: {exc}", err=True)
+        sys.exit(1)
+    for warning in ruleset.warnings:
+        click.echo(str(warning), err=True)
+    click.echo(f"{len(ruleset.rules)} rule(s) OK")
+
+
+@rules.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of rule files (for editor completion)."""
+    from monitor.rules.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+if __name__ == "__main__":
+    main()

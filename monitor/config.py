@@ -1,0 +1,80 @@
+"""Settings and topic names, from environment variables (prefix ``NEWSMON_``).
+
+``KAFKA_BOOTSTRAP_SERVERS`` (no prefix) points newsmon at an existing
+cluster; when it is unset, the embedded local broker is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Topics(BaseSettings):
+    """Topic names; `NEWSMON_TOPIC_PREFIX` namespaces them (tests use it)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_TOPIC_", extra="ignore")
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def raw(self) -> str:
+        return self.name("news.raw")
+
+    @property
+    def articles(self) -> str:
+        return self.name("news.articles")
+
+    @property
+    def duplicates(self) -> str:
+        return self.name("news.duplicates")
+
+    @property
+    def alerts(self) -> str:
+        return self.name("news.alerts")
+
+    @property
+    def deadletter(self) -> str:
+        return self.name("news.deadletter")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore")
+
+    bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "NEWSMON_BOOTSTRAP_SERVERS"),
+        description="external Kafka cluster; unset means the embedded local broker",
+    )
+    kafka_port: int = 9092
+    app_id: str = "newsmon"
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        description="partitions of news.raw and the state tables (see README, Scaling)",
+    )
+    inbox_dirs: list[Path] = Field(default_factory=lambda: [Path("inbox")])
+    rules_dir: Path = REPO_ROOT / "rules"
+    data_dir: Path = Path(".newsmon")
+    max_file_bytes: int = 10 * 1024 * 1024
+    web_enabled: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    log_level: str = "INFO"
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+
+    topics: Topics = Field(default_factory=Topics)
+
+    def resolved_bootstrap(self) -> str:
+        return self.bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,170 @@
+"""Message models shared by every stage.
+
+Each model is the JSON schema of one Kafka topic (see README, "Topics and
+message schemas"), so fields are only ever added, never renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ContentType = Literal["text", "html", "markdown"]
+DupKind = Literal["exact", "near", "version"]
+Modality = Literal["asserted", "planned", "speculative", "denied", "conditional"]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+AlertAction = Literal["new", "update", "resolved"]
+EntityType = Literal[
+    "person", "organization", "country", "place", "facility", "weapon_system", "other"
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def stable_id(*parts: str | None) -> str:
+    """A short deterministic id: the same inputs always give the same id."""
+    digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+
+class RawArticle(_Model):
+    """What a watcher saw, before any cleaning. Topic `news.raw`, key `id`."""
+
+    id: str
+    source: str = Field(description="feed name, or 'inbox' for dropped files")
+    source_kind: Literal["feed", "file", "api"] = "file"
+    url: str | None = None
+    guid: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    content: str = ""
+    content_type: ContentType = "text"
+    published: datetime | None = None
+    updated: datetime | None = None
+    author: str | None = None
+    language: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    path: str | None = Field(default=None, description="file name, for inbox files")
+    ingested_at: datetime = Field(default_factory=utcnow)
+
+
+class Mention(_Model):
+    surface: str
+    start: int = Field(description="character offset into Article.text")
+    end: int
+    paragraph: int
+
+
+class EntityTag(_Model):
+    id: str
+    type: EntityType
+    name: str
+    mentions: list[Mention] = Field(default_factory=list)
+    in_headline: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.mentions)
+
+
+class Evidence(_Model):
+    sentence: str
+    start: int
+    end: int
+    paragraph: int
+
+
+class EventTag(_Model):
+    type: str
+    modality: Modality
+    trigger: str
+    arguments: dict[str, list[str]] = Field(
+        default_factory=dict, description="slot name -> entity ids"
+    )
+    evidence: Evidence
+    confidence: float = 0.5
+    reported_by: str | None = Field(
+        default=None, description="who the sentence attributes the claim to"
+    )
+
+
+class Article(_Model):
+    """A cleaned, deduplicated, tagged article. Topic `news.articles` (unique)
+    or `news.duplicates` (copies, with `duplicate_of` set), key `id`."""
+
+    id: str
+    source: str
+    url: str | None = None
+    canonical_url: str | None = None
+    guid: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    dateline: str | None = None
+    agency: str | None = None
+    byline: str | None = None
+    language: str | None = None
+    feed_tags: list[str] = Field(default_factory=list)
+    text: str = ""
+    paragraphs: list[str] = Field(
+        default_factory=list,
+        description="cleaned paragraphs; text == '\\n\\n'.join(paragraphs)",
+    )
+    content_hash: str = ""
+    duplicate_of: str | None = None
+    dup_kind: DupKind | None = None
+    similarity: float | None = None
+    entities: list[EntityTag] = Field(default_factory=list)
+    events: list[EventTag] = Field(default_factory=list)
+    story_id: str | None = None
+    ingested_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of is not None
+
+
+class ArticleRef(_Model):
+    id: str
+    url: str | None = None
+    source: str
+    published: datetime | None = None
+    title: str | None = None
+
+
+class Alert(_Model):
+    """One alert and its revisions. Topic `news.alerts`, key `id`.
+
+    `id` is derived from rule, group key and story, so a replay of the same
+    input yields the same id and subscribers can dedupe on it."""
+
+    id: str
+    rule_id: str
+    rule_version: str
+    severity: Severity
+    action: AlertAction = "new"
+    revision: int = 1
+    title: str
+    summary: str = ""
+    group_key: str = ""
+    story_id: str | None = None
+    articles: list[ArticleRef] = Field(default_factory=list)
+    entities: list[EntityTag] = Field(default_factory=list)
+    events: list[EventTag] = Field(default_factory=list)
+    corroboration: int = 1
+    sources: list[str] = Field(default_factory=list)
+    destinations: list[str] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    ingested_at: datetime | None = Field(
+        default=None, description="ingest time of the triggering article"
+    )

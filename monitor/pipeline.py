@@ -1,0 +1,73 @@
+"""The processing core: one raw article in, one article and its alerts out.
+
+normalize -> dedup -> tag -> stories -> rules. Pure: no Kafka here. The
+daemon's agent and the offline `newsmon scan` both call `Pipeline.process`,
+so what a rule author sees offline is what fires in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from monitor.enrich.dedup import DedupConfig, Deduplicator
+from monitor.enrich.normalize import normalize
+from monitor.enrich.stories import StoryClusterer
+from monitor.enrich.tag import Tagger, load_tagger
+from monitor.models import Alert, Article, RawArticle, utcnow
+from monitor.rules.engine import RuleEngine
+from monitor.rules.loader import Ruleset, load_ruleset
+from monitor.state import StateStores
+
+EXPIRE_EVERY = 500  # articles between TTL sweeps of the state stores
+
+
+@dataclass
+class Result:
+    article: Article
+    alerts: list[Alert] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self, tagger: Tagger, ruleset: Ruleset, stores: StateStores | None = None,
+        dedup_config: DedupConfig | None = None,
+    ):
+        self.stores = stores or StateStores()
+        self.tagger = tagger
+        self.dedup = Deduplicator(
+            self.stores.dedup_exact, self.stores.dedup_docs, self.stores.dedup_bands,
+            dedup_config or DedupConfig(),
+        )
+        self.stories = StoryClusterer(self.stores.stories, self.stores.story_index)
+        self.engine = RuleEngine(ruleset, self.stores.rules)
+        self._since_expiry = 0
+
+    @classmethod
+    def from_rules_dir(cls, rules_dir: Path | str, stores: StateStores | None = None) -> Pipeline:
+        tagger = load_tagger(Path(rules_dir))
+        ruleset = load_ruleset(rules_dir, tagger.entity_ids(), tagger.event_types())
+        return cls(tagger, ruleset, stores)
+
+    def reload_rules(self, ruleset: Ruleset) -> None:
+        """Swap the ruleset; alert state is keyed by rule id, so unchanged rules keep it."""
+        self.engine = RuleEngine(ruleset, self.stores.rules)
+
+    def process(self, raw: RawArticle, now: datetime | None = None) -> Result:
+        now = now or utcnow()
+        article = normalize(raw)
+        article = self.dedup.process(article, now)
+        article = self.tagger.tag(article)
+        article = self.stories.assign(article, now)
+        alerts = self.engine.evaluate(article, now)
+        article = article.model_copy(update={"processed_at": utcnow()})
+        self._since_expiry += 1
+        if self._since_expiry >= EXPIRE_EVERY:
+            self.expire(now)
+        return Result(article, alerts)
+
+    def expire(self, now: datetime) -> None:
+        self._since_expiry = 0
+        self.dedup.expire(now)
+        self.stories.expire(now)

@@ -1,0 +1,363 @@
+"""Load rule files into a validated, immutable ruleset.
+
+Errors are collected, not raised one at a time: a rule author sees every
+problem in one run, each with file, line, column, rule id, what is wrong and
+a suggestion. A ruleset with any error is never half-applied.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import re2
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from monitor.rules.schema import (
+    CONDITION_KEYS, AllCond, AnyCond, Condition, EntityCond, EventCond, MacroCond,
+    NotCond, Rule, RuleFile, TextCond,
+)
+
+MAX_YAML_NODES = 100_000
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_CONDITION_DEPTH = 32
+_STANDARD_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary"}
+
+
+@dataclass(frozen=True)
+class RuleError:
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+    rule_id: str | None = None
+    suggestion: str | None = None
+    level: str = "error"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        rule = f" [rule {self.rule_id}]" if self.rule_id else ""
+        hint = f" ({self.suggestion})" if self.suggestion else ""
+        return f"{where}:{rule} {self.level}: {self.message}{hint}"
+
+
+class RulesetError(Exception):
+    def __init__(self, errors: list[RuleError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass(frozen=True)
+class LoadedRule:
+    rule: Rule
+    file: str
+    line: int | None
+
+
+@dataclass
+class Ruleset:
+    rules: list[LoadedRule] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    macros: dict[str, Any] = field(default_factory=dict)
+    warnings: list[RuleError] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Rule]:
+        return {lr.rule.id: lr.rule for lr in self.rules}
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")  # round-trip nodes keep line/column for error messages
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _check_tree(node: Any, path: str) -> str | None:
+    """Reject unsafe tags and alias bombs before anything walks the data."""
+    seen = 0
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            return f"document too large or alias bomb (over {MAX_YAML_NODES} nodes)"
+        tag = getattr(getattr(item, "tag", None), "value", None)
+        if tag and tag.startswith("tag:yaml.org,2002:") and tag.rsplit(":", 1)[-1] not in _STANDARD_TAGS:
+            return f"unsupported YAML tag {tag!r}"
+        if tag and tag.startswith("!"):
+            return f"unsupported YAML tag {tag!r}"
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _position(root: Any, loc: tuple) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the deepest YAML node that `loc` reaches."""
+    node, line, col = root, None, None
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            try:
+                line, col = node.lc.key(key)
+            except (KeyError, TypeError):
+                pass
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            try:
+                line, col = node.lc.item(key)
+            except (KeyError, TypeError):
+                pass
+            node = node[key]
+        elif key in CONDITION_KEYS:  # discriminator tag, not a YAML key
+            continue
+        else:
+            break
+    if line is None and isinstance(root, CommentedMap):
+        line, col = root.lc.line, root.lc.col
+    return (line + 1 if line is not None else None, col + 1 if col is not None else None)
+
+
+def _rule_id_at(root: Any, loc: tuple) -> str | None:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        try:
+            return str(root["rules"][loc[1]].get("id"))
+        except (KeyError, IndexError, AttributeError, TypeError):
+            return None
+    return None
+
+
+def _node_at(root: Any, loc: tuple) -> Any:
+    node = root
+    for key in loc:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            if key in CONDITION_KEYS:
+                continue
+            return None
+    return node
+
+
+def _validation_errors(path: str, root: Any, exc: ValidationError) -> list[RuleError]:
+    errors = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        line, col = _position(root, loc)
+        message, hint = err["msg"], None
+        if err["type"] == "extra_forbidden":
+            parent = _model_for(loc[:-1])
+            valid = sorted(parent.model_fields) if parent else []
+            message = f"unknown key {loc[-1]!r}"
+            hint = suggest(str(loc[-1]), valid) or (f"valid keys: {', '.join(valid)}" if valid else None)
+        elif err["type"] == "unknown_condition":
+            bad = _node_at(root, loc)
+            keys = list(bad) if isinstance(bad, dict) else []
+            if len(keys) == 1:
+                message = f"unknown condition {keys[0]!r}"
+                hint = suggest(str(keys[0]), CONDITION_KEYS) or f"use one of: {', '.join(CONDITION_KEYS)}"
+            elif len(keys) > 1:
+                message = f"a condition has exactly one key, got {', '.join(map(str, keys))}"
+                hint = "combine several conditions with all: [...] or any: [...]"
+        errors.append(
+            RuleError(path, line, col, f"{message} at {_dotted(loc)}", _rule_id_at(root, loc), hint)
+        )
+    return errors
+
+
+_KEY_MODELS: dict[str, type[BaseModel]] = {
+    "entity": EntityCond.model_fields["entity"].annotation,
+    "event": EventCond.model_fields["event"].annotation,
+    "text": TextCond.model_fields["text"].annotation,
+}
+
+
+def _model_for(loc: tuple) -> type[BaseModel] | None:
+    """Best guess of which model owns the mapping at `loc`, for key suggestions."""
+    if not loc:
+        return RuleFile
+    last = loc[-1]
+    if isinstance(last, int) and len(loc) >= 2 and loc[-2] == "rules":
+        return Rule
+    if last in _KEY_MODELS:
+        return _KEY_MODELS[last]
+    if isinstance(last, str):
+        for model in (Rule,):
+            ann = model.model_fields.get(last)
+            if ann is not None and isinstance(ann.annotation, type) and issubclass(ann.annotation, BaseModel):
+                return ann.annotation
+    return None
+
+
+def _dotted(loc: tuple) -> str:
+    parts: list[str] = []
+    previous = None
+    for key in loc:
+        if key == previous and key in CONDITION_KEYS:
+            continue
+        parts.append(f"[{key}]" if isinstance(key, int) else str(key))
+        previous = key
+    return ".".join(parts).replace(".[", "[")
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """Rule files: *.yaml / *.yml directly in `directory`, editor litter ignored.
+
+    Sub-folders (watchlists/, events/) hold other kinds of definitions."""
+    if directory.is_file():
+        return [directory]
+    return sorted(
+        p for p in directory.glob("*.y*ml")
+        if p.suffix in (".yaml", ".yml") and not p.name.startswith((".", "#", "~"))
+    )
+
+
+def parse_file(path: Path) -> tuple[RuleFile | None, Any, list[RuleError]]:
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None, None, [RuleError(name, None, None, f"file is over {MAX_FILE_BYTES} bytes")]
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, None, [RuleError(name, None, None, f"cannot read file: {exc}")]
+    try:
+        root = _yaml().load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, None, [RuleError(
+            name, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+            f"invalid YAML: {problem}",
+        )]
+    if root is None:
+        return RuleFile(), root, []
+    if not isinstance(root, dict):
+        return None, root, [RuleError(name, 1, 1, "a rule file is a mapping with keys lists, macros, rules")]
+    problem = _check_tree(root, name)
+    if problem:
+        return None, root, [RuleError(name, None, None, problem)]
+    try:
+        return RuleFile.model_validate(_plain(root)), root, []
+    except ValidationError as exc:
+        return None, root, _validation_errors(name, root, exc)
+    except RecursionError:
+        return None, root, [RuleError(name, None, None, "conditions are nested too deeply")]
+
+
+def load_ruleset(
+    directory: Path | str, known_entities: set[str] | None = None,
+    known_events: set[str] | None = None,
+) -> Ruleset:
+    """Load and check every rule file under `directory`; raise RulesetError on any error."""
+    directory = Path(directory)
+    errors: list[RuleError] = []
+    ruleset = Ruleset()
+    parsed: list[tuple[Path, RuleFile, Any]] = []
+    if not directory.exists():
+        raise RulesetError([RuleError(str(directory), None, None, "rules directory does not exist")])
+    for path in rule_files(directory):
+        model, root, file_errors = parse_file(path)
+        errors.extend(file_errors)
+        if model is not None:
+            parsed.append((path, model, root))
+            for key, values in model.lists.items():
+                if key in ruleset.lists:
+                    errors.append(RuleError(str(path), None, None, f"list {key!r} defined twice"))
+                ruleset.lists[key] = values
+            for key, cond in model.macros.items():
+                if key in ruleset.macros:
+                    errors.append(RuleError(str(path), None, None, f"macro {key!r} defined twice"))
+                ruleset.macros[key] = cond
+
+    seen_ids: dict[str, str] = {}
+    for path, model, root in parsed:
+        for index, rule in enumerate(model.rules):
+            line, col = _position(root, ("rules", index))
+            if rule.id in seen_ids:
+                errors.append(RuleError(str(path), line, col, f"duplicate rule id (first in {seen_ids[rule.id]})", rule.id))
+                continue
+            seen_ids[rule.id] = str(path)
+            problems = _check_rule(rule, ruleset, known_entities, known_events)
+            errors.extend(
+                RuleError(str(path), line, col, msg, rule.id, hint, level)
+                for msg, hint, level in problems
+            )
+            ruleset.rules.append(LoadedRule(rule, str(path), line))
+    hard = [e for e in errors if e.level == "error"]
+    ruleset.warnings = [e for e in errors if e.level != "error"]
+    if hard:
+        raise RulesetError(hard)
+    return ruleset
+
+
+def _conditions(cond: Any, depth: int = 0) -> Iterable[tuple[Any, int]]:
+    yield cond, depth
+    if isinstance(cond, (AllCond, AnyCond)):
+        for child in (cond.all if isinstance(cond, AllCond) else cond.any):
+            yield from _conditions(child, depth + 1)
+    elif isinstance(cond, NotCond):
+        yield from _conditions(cond.not_, depth + 1)
+
+
+def _check_rule(rule: Rule, ruleset: Ruleset, known_entities, known_events):
+    """Semantic checks pydantic cannot do: references, regexes, depth."""
+    problems: list[tuple[str, str | None, str]] = []
+    roots = [rule.match] + [exc.match for exc in rule.exceptions]
+    for root in roots:
+        for cond, depth in _conditions(root):
+            if depth > MAX_CONDITION_DEPTH:
+                problems.append((f"conditions nested deeper than {MAX_CONDITION_DEPTH}", None, "error"))
+                break
+            if isinstance(cond, MacroCond) and cond.macro not in ruleset.macros:
+                problems.append((f"unknown macro {cond.macro!r}", suggest(cond.macro, ruleset.macros), "error"))
+            if isinstance(cond, TextCond):
+                for pattern in cond.text.regex:
+                    try:
+                        re2.compile(pattern)
+                    except re2.error as exc:
+                        problems.append((f"regex {pattern!r} is not valid RE2: {exc}", "RE2 has no backreferences or lookaround", "error"))
+            ids: list[str] = []
+            if isinstance(cond, EntityCond):
+                ids = cond.entity.any + cond.entity.all + cond.entity.none
+            if isinstance(cond, EventCond):
+                for arg in cond.event.arguments().values():
+                    ids += arg.any
+                if known_events is not None:
+                    for etype in cond.event.type:
+                        if etype not in known_events:
+                            problems.append((f"unknown event type {etype!r}", suggest(etype, known_events), "error"))
+            if known_entities is not None:
+                for ent in expand(ids, ruleset.lists):
+                    if ent not in known_entities:
+                        problems.append((f"unknown entity id {ent!r}", suggest(ent, known_entities), "error"))
+    return problems
+
+
+def expand(ids: Iterable[str], lists: dict[str, list[str]]) -> list[str]:
+    """Replace list names by their items (Falco-style), keeping order, once each."""
+    out: list[str] = []
+    for item in ids:
+        for value in lists.get(item, [item]):
+            if value not in out:
+                out.append(value)
+    return out

@@ -1,0 +1,87 @@
+"""Follow an alert topic and print each alert.
+
+Uses no consumer group: partitions are assigned by hand, so a tail never
+takes messages away from other subscribers and commits nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from monitor.log import get_logger
+from monitor.models import Alert
+
+log = get_logger(__name__)
+
+_COLOURS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[37m"}
+_RESET = "\033[0m"
+
+
+def format_alert(alert: Alert, colour: bool = False) -> str:
+    sev = alert.severity.upper()
+    if colour:
+        sev = f"{_COLOURS.get(alert.severity, '')}{sev}{_RESET}"
+    lines = [
+        f"[{sev}] {alert.title}  ({alert.action}, rev {alert.revision})",
+        f"  rule {alert.rule_id}  alert {alert.id}  story {alert.story_id or '-'}"
+        f"  reports {alert.corroboration}  sources: {', '.join(alert.sources)}",
+    ]
+    for ref in alert.articles[-3:]:
+        lines.append(f"  article {ref.id} {ref.source}: {ref.title or ref.url or ''}")
+    for event in alert.events[:3]:
+        lines.append(f"  {event.type} ({event.modality}): \"{event.evidence.sentence.strip()[:240]}\"")
+    return "\n".join(lines)
+
+
+async def _assign_all(consumer: AIOKafkaConsumer, topic: str, stop: asyncio.Event) -> list[TopicPartition]:
+    """Wait for the topic to exist, then take every partition of it."""
+    while not stop.is_set():
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions:
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            return tps
+        await consumer._client.force_metadata_update()
+        await asyncio.sleep(0.5)
+    return []
+
+
+async def tail(
+    bootstrap: str, topic: str, *, from_beginning: bool = False, as_json: bool = False,
+    out: TextIO = sys.stdout, stop: asyncio.Event | None = None, limit: int | None = None,
+) -> int:
+    """Print alerts from `topic` until `stop` is set (or `limit` are printed)."""
+    stop = stop or asyncio.Event()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    printed = 0
+    colour = out.isatty() if hasattr(out, "isatty") else False
+    try:
+        tps = await _assign_all(consumer, topic, stop)
+        if tps:
+            if from_beginning:
+                await consumer.seek_to_beginning(*tps)
+            else:
+                await consumer.seek_to_end(*tps)
+        while not stop.is_set() and (limit is None or printed < limit):
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    if as_json:
+                        out.write(record.value.decode("utf-8", "replace") + "\n")
+                    else:
+                        try:
+                            out.write(format_alert(Alert.model_validate_json(record.value), colour) + "\n\n")
+                        except ValidationError:
+                            log.warning("tail_unreadable_alert", offset=record.offset)
+                            continue
+                    out.flush()
+                    printed += 1
+    finally:
+        await consumer.stop()
+    return printed

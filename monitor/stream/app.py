@@ -1,0 +1,103 @@
+"""faust wiring: topics, tables and the agent that runs the pure core.
+
+Nothing here decides anything about articles; it moves bytes between Kafka
+and `Pipeline.process`. Delivery is at-least-once (faust's default): alert
+ids are deterministic and the rule state ignores articles it has already
+counted, so a replay after a crash re-emits at most the same alert ids.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from monitor.config import Settings
+from monitor.log import get_logger
+from monitor.models import RawArticle
+from monitor.pipeline import Pipeline
+from monitor.state import STORE_NAMES, StateStores
+
+log = get_logger(__name__)
+
+
+def deadletter_record(reason: str, key: Any, payload: bytes | None, limit: int = 64 * 1024) -> bytes:
+    """What goes to the dead-letter topic: the reason and (a prefix of) the payload."""
+    text = (payload or b"")[:limit].decode("utf-8", "replace")
+    return json.dumps({
+        "reason": reason, "key": key if isinstance(key, str) else repr(key),
+        "payload_bytes": len(payload or b""), "payload_prefix": text,
+    }).encode()
+
+
+def create_app(settings: Settings, **extra: Any) -> faust.App:
+    topics = settings.topics
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.resolved_bootstrap()}",
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",  # tables restore from their changelog topics on start
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        web_enabled=settings.web_enabled,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        producer_max_request_size=8 * 1024 * 1024,
+        consumer_max_fetch_size=64 * 1024 * 1024,
+        datadir=str(settings.data_dir / "faust"),
+        **extra,
+    )
+    raw_topic = app.topic(topics.raw, value_serializer="raw", key_serializer="raw")
+    out = {
+        name: app.topic(getattr(topics, name), value_serializer="raw", key_serializer="raw")
+        for name in ("articles", "duplicates", "alerts", "deadletter")
+    }
+    tables = {
+        name: app.Table(name, default=None, partitions=settings.partitions,
+                        key_serializer="json", value_serializer="json")
+        for name in STORE_NAMES
+    }
+    pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables))
+    app.newsmon_pipeline = pipeline  # for tasks that reload rules
+
+    async def send_json(topic_name: str, key: str, model) -> None:
+        topic = out.get(topic_name) or app.topic(topic_name, value_serializer="raw", key_serializer="raw")
+        await topic.send(key=key.encode(), value=model.model_dump_json().encode())
+
+    @app.agent(raw_topic, name="process_raw")
+    async def process_raw(stream):
+        async for event in stream.events():
+            key = event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
+            payload = event.value
+            try:
+                raw = RawArticle.model_validate_json(payload)
+            except ValidationError as exc:
+                reason = f"invalid RawArticle: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+                log.warning("poison_message", key=key, reason=reason)
+                await out["deadletter"].send(key=event.key, value=deadletter_record(reason, key, payload))
+                continue
+            try:
+                result = pipeline.process(raw)
+            except Exception as exc:  # one bad article never stops the stream
+                reason = f"processing failed: {type(exc).__name__}: {exc}"
+                log.error("article_failed", article_id=raw.id, reason=reason, tb=traceback.format_exc(limit=5))
+                await out["deadletter"].send(key=event.key, value=deadletter_record(reason, key, payload))
+                continue
+            article = result.article
+            target = "duplicates" if article.is_duplicate else "articles"
+            await send_json(getattr(topics, target), article.id, article)
+            for alert in result.alerts:
+                for topic_name in [topics.alerts, *(topics.name(d) for d in alert.destinations)]:
+                    await send_json(topic_name, alert.id, alert)
+                log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, action=alert.action,
+                         revision=alert.revision, article_id=article.id)
+            log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,
+                     story_id=article.story_id, alerts=len(result.alerts))
+
+    return app

@@ -1,0 +1,81 @@
+"""A Kafka producer that waits for the broker instead of dropping messages.
+
+Watchers only mark an item done after `publish` returns, which means the
+broker acknowledged it (acks=all, idempotent producer), so a crash or a
+broker outage never loses an item: it is retried, or redone after restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from pydantic import BaseModel
+
+from monitor.log import get_logger
+
+log = get_logger(__name__)
+
+
+def backoff_delays(base: float = 0.5, cap: float = 30.0):
+    """Exponential backoff with full jitter, forever."""
+    attempt = 0
+    while True:
+        yield random.uniform(0, min(cap, base * 2**attempt))
+        attempt += 1
+
+
+class Publisher:
+    def __init__(self, bootstrap_servers: str, client_id: str = "newsmon-watcher"):
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self.published = 0
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self.client_id,
+            acks="all",
+            enable_idempotence=True,
+            max_request_size=8 * 1024 * 1024,
+            request_timeout_ms=30_000,
+        )
+
+    async def start(self) -> None:
+        """Connect, retrying with backoff while the broker is unreachable."""
+        delays = backoff_delays()
+        while self._producer is None:
+            producer = self._new_producer()
+            try:
+                await producer.start()
+                self._producer = producer
+                log.info("producer_connected", bootstrap=self.bootstrap_servers)
+            except KafkaError as exc:
+                await producer.stop()
+                delay = next(delays)
+                log.warning("broker_unreachable", error=str(exc), retry_in=round(delay, 2))
+                await asyncio.sleep(delay)
+
+    async def publish(self, topic: str, key: str, message: BaseModel | bytes) -> None:
+        """Send and wait for the broker's acknowledgement, retrying until it comes."""
+        value = message if isinstance(message, bytes) else message.model_dump_json().encode()
+        delays = backoff_delays()
+        while True:
+            if self._producer is None:
+                await self.start()
+            try:
+                await self._producer.send_and_wait(topic, value=value, key=key.encode())
+                self.published += 1
+                return
+            except KafkaError as exc:
+                delay = next(delays)
+                log.warning("publish_retry", topic=topic, key=key, error=str(exc), retry_in=round(delay, 2))
+                await asyncio.sleep(delay)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()  # flushes pending sends
+            self._producer = None
