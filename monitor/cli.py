@@ -252,14 +252,16 @@ def rules() -> None:
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def rules_check(directory) -> None:
     """Validate every rule file; exit non-zero on any error."""
-    from monitor.enrich.tag import load_tagger
-    from monitor.rules.loader import RulesetError, load_ruleset
+    from monitor.enrich.tag import Tagger
+    from monitor.pipeline import load_rules
+    from monitor.rules.loader import RulesetError
+    from monitor.rules.selftest import run_inline_tests
 
     settings = _settings()
     directory = directory or settings.rules_dir
     try:
-        tagger = load_tagger(directory if directory.is_dir() else directory.parent)
-        ruleset = load_ruleset(directory, tagger.entity_ids(), tagger.event_types())
+        tagger = Tagger.from_rules_dir(directory if directory.is_dir() else directory.parent)
+        ruleset = load_rules(directory, tagger)
     except RulesetError as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
@@ -270,7 +272,14 @@ def rules_check(directory) -> None:
         sys.exit(1)
     for warning in ruleset.warnings:
         click.echo(str(warning), err=True)
-    click.echo(f"{len(ruleset.rules)} rule(s) OK")
+    failures = run_inline_tests(ruleset, tagger)
+    for failure in failures:
+        click.echo(str(failure), err=True)
+    tests = sum(len(lr.rule.tests.fire) + len(lr.rule.tests.no_fire) for lr in ruleset.rules)
+    if failures:
+        click.echo(f"{len(failures)} of {tests} inline test(s) failed", err=True)
+        sys.exit(1)
+    click.echo(f"{len(ruleset.rules)} rule(s) OK, {tests} inline test(s) passed")
 
 
 @rules.command("schema")
@@ -279,6 +288,16 @@ def rules_schema() -> None:
     from monitor.rules.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command("schema")
+@click.argument("model", type=click.Choice(["raw", "article", "alert"]))
+def schema(model) -> None:
+    """Print the JSON Schema of a topic's messages (news.raw, news.articles, news.alerts)."""
+    from monitor.models import Alert, Article, RawArticle
+
+    cls = {"raw": RawArticle, "article": Article, "alert": Alert}[model]
+    click.echo(json.dumps(cls.model_json_schema(), indent=2))
 
 
 if __name__ == "__main__":

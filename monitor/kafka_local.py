@@ -52,6 +52,8 @@ __all__ = [
     "default_home",
     "default_port",
     "main",
+    "pick_port",
+    "probe_metadata",
     "repo_root",
 ]
 
@@ -169,6 +171,29 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
+def _ports_free(port: int) -> bool:
+    """``port`` and ``port + 1`` (broker + controller) are both free on 127.0.0.1."""
+    if port + 1 > 65535:
+        return False
+    return not _port_in_use(port) and not _port_in_use(port + 1)
+
+
+def pick_port(default: int, env: Optional[str] = None) -> int:
+    """``$env`` if set (used as is); else ``default`` if it and default+1 are free;
+    else some free pair (p, p+1) chosen by the OS. For tests and side-by-side brokers."""
+    if env and os.environ.get(env):
+        return int(os.environ[env])
+    if _ports_free(default):
+        return default
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if _ports_free(port):
+            return port
+    raise LocalKafkaError("no free pair of ports on 127.0.0.1")
+
+
 def _tcp_open(port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((HOST, port), timeout=timeout):
@@ -217,6 +242,33 @@ async def _metadata_probe(bootstrap: str, timeout: float) -> bool:
         await asyncio.wait_for(client.bootstrap(), timeout)
         return len(client.cluster.brokers()) > 0
     except Exception:  # noqa: BLE001 -- any failure means "not answering (yet)"
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.close(), 5)
+
+
+async def _warm_group_coordinator(bootstrap: str, timeout: float) -> bool:
+    """Ask for a group coordinator until one is found (best effort).
+
+    The first FindCoordinator request makes the broker create ``__consumer_offsets``;
+    until that is done, clients see GroupCoordinatorNotAvailable. Doing it here means
+    the first consumer group / faust worker does not have to wait and retry."""
+    from aiokafka.client import AIOKafkaClient
+
+    deadline = time.monotonic() + timeout
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        await asyncio.wait_for(client.bootstrap(), max(1.0, timeout))
+        while True:
+            try:
+                await asyncio.wait_for(client.coordinator_lookup(0, "newsmon-kafka-local-warmup"), 5)
+                return True
+            except Exception:  # noqa: BLE001 -- not available yet
+                if time.monotonic() >= deadline:
+                    return False
+                await asyncio.sleep(0.2)
+    except Exception:  # noqa: BLE001
         return False
     finally:
         with contextlib.suppress(Exception):
@@ -358,7 +410,7 @@ class LocalKafka:
             tmp = self.home / "libs.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             cmd = [
-                mvn, "-q", "-B", "-f", str(pom),
+                mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(pom),
                 "dependency:copy-dependencies",
                 "-DincludeScope=runtime",
                 f"-DoutputDirectory={tmp}",
@@ -571,8 +623,12 @@ class LocalKafka:
                 )
             pid = self._proc.pid
             self._write_pid(pid)
+            t0 = time.monotonic()
             try:
                 self._wait_ready(pid, timeout)
+                budget = max(5.0, min(30.0, timeout - (time.monotonic() - t0)))
+                with contextlib.suppress(Exception):
+                    _run_coro_sync(lambda: _warm_group_coordinator(self.bootstrap, budget), budget)
             except BaseException:
                 # Never leave an orphan JVM behind a failed (or interrupted) start.
                 self._kill(pid, grace=5)

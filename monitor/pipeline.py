@@ -14,7 +14,7 @@ from pathlib import Path
 from monitor.enrich.dedup import DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
 from monitor.enrich.stories import StoryClusterer
-from monitor.enrich.tag import Tagger, load_tagger
+from monitor.enrich.tag import Tagger
 from monitor.models import Alert, Article, RawArticle, utcnow
 from monitor.rules.engine import RuleEngine
 from monitor.rules.loader import Ruleset, load_ruleset
@@ -27,6 +27,12 @@ EXPIRE_EVERY = 500  # articles between TTL sweeps of the state stores
 class Result:
     article: Article
     alerts: list[Alert] = field(default_factory=list)
+
+
+def load_rules(rules_dir: Path | str, tagger: Tagger) -> Ruleset:
+    """The ruleset, checked against the entities and event types the tagger knows."""
+    known_entities = {e.id for e in tagger.watchlist}
+    return load_ruleset(rules_dir, known_entities, set(tagger.events.types))
 
 
 class Pipeline:
@@ -46,9 +52,8 @@ class Pipeline:
 
     @classmethod
     def from_rules_dir(cls, rules_dir: Path | str, stores: StateStores | None = None) -> Pipeline:
-        tagger = load_tagger(Path(rules_dir))
-        ruleset = load_ruleset(rules_dir, tagger.entity_ids(), tagger.event_types())
-        return cls(tagger, ruleset, stores)
+        tagger = Tagger.from_rules_dir(rules_dir)
+        return cls(tagger, load_rules(rules_dir, tagger), stores)
 
     def reload_rules(self, ruleset: Ruleset) -> None:
         """Swap the ruleset; alert state is keyed by rule id, so unchanged rules keep it."""

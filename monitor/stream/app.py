@@ -53,11 +53,14 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         datadir=str(settings.data_dir / "faust"),
         **extra,
     )
-    raw_topic = app.topic(topics.raw, value_serializer="raw", key_serializer="raw")
-    out = {
-        name: app.topic(getattr(topics, name), value_serializer="raw", key_serializer="raw")
-        for name in ("articles", "duplicates", "alerts", "deadletter")
-    }
+    def topic(name: str):
+        # internal=True: faust creates the topic, so a fresh cluster needs no set-up
+        return app.topic(name, value_serializer="raw", key_serializer="raw",
+                         internal=True, partitions=settings.partitions)
+
+    raw_topic = topic(topics.raw)
+    out = {getattr(topics, name): topic(getattr(topics, name))
+           for name in ("articles", "duplicates", "alerts", "deadletter")}
     tables = {
         name: app.Table(name, default=None, partitions=settings.partitions,
                         key_serializer="json", value_serializer="json")
@@ -67,8 +70,9 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
     app.newsmon_pipeline = pipeline  # for tasks that reload rules
 
     async def send_json(topic_name: str, key: str, model) -> None:
-        topic = out.get(topic_name) or app.topic(topic_name, value_serializer="raw", key_serializer="raw")
-        await topic.send(key=key.encode(), value=model.model_dump_json().encode())
+        if topic_name not in out:  # an extra destination named by a rule
+            out[topic_name] = topic(topic_name)
+        await out[topic_name].send(key=key.encode(), value=model.model_dump_json().encode())
 
     @app.agent(raw_topic, name="process_raw")
     async def process_raw(stream):
@@ -80,14 +84,14 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
             except ValidationError as exc:
                 reason = f"invalid RawArticle: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
                 log.warning("poison_message", key=key, reason=reason)
-                await out["deadletter"].send(key=event.key, value=deadletter_record(reason, key, payload))
+                await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, payload))
                 continue
             try:
                 result = pipeline.process(raw)
             except Exception as exc:  # one bad article never stops the stream
                 reason = f"processing failed: {type(exc).__name__}: {exc}"
                 log.error("article_failed", article_id=raw.id, reason=reason, tb=traceback.format_exc(limit=5))
-                await out["deadletter"].send(key=event.key, value=deadletter_record(reason, key, payload))
+                await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, payload))
                 continue
             article = result.article
             target = "duplicates" if article.is_duplicate else "articles"

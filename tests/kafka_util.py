@@ -1,0 +1,48 @@
+"""Reading topics in tests: no consumer group, from the beginning, bounded in time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, until: Callable[[list[dict]], bool] | None = None,
+    timeout: float = 60.0, settle: float = 0.0,
+) -> list[dict]:
+    """JSON values on `topic`, read from the start until `until(values)` holds
+    or `timeout` passes; then keep reading `settle` seconds more to catch extras."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    values: list[dict] = []
+    try:
+        deadline = time.monotonic() + timeout
+        partitions = None
+        while time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions:
+                break
+            await consumer._client.force_metadata_update()
+            await asyncio.sleep(0.3)
+        if not partitions:
+            return values
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        settle_deadline = None
+        while True:
+            now = time.monotonic()
+            if settle_deadline is None and (now > deadline or (until is not None and until(values))):
+                settle_deadline = now + settle
+            if settle_deadline is not None and now >= settle_deadline:
+                break
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                values.extend(json.loads(r.value) for r in records)
+    finally:
+        await consumer.stop()
+    return values

@@ -1,0 +1,150 @@
+"""Story clustering: seeds form one story, unrelated news does not join it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+import pytest
+
+from monitor.enrich.stories import StoryClusterer, StoryConfig
+from monitor.models import Article
+from tests.unit.test_tag import default_tagger, make_article, seed_article
+
+NOW = datetime(2023, 9, 13, 6, 0, tzinfo=timezone.utc)
+SEEDS = ["000", "001", "002", "003", "004"]
+
+IRAN_SANCTIONS = (
+    "The European Union on Monday imposed new sanctions on Iran over its supply of drones, "
+    "freezing the assets of six Iranian officials and two companies.",
+    "Tehran condemned the decision and said it would respond. Iranian Foreign Ministry "
+    "spokesman Nasser Kanaani called the measures illegal.",
+    "EU foreign ministers meeting in Brussels also extended an arms embargo. Diplomats said "
+    "further measures against Iran were possible if talks on its nuclear program stall.",
+)
+RUSSIA_RATES = (
+    "Russia's central bank raised its key interest rate to 13 percent on Friday as the rouble "
+    "weakened and inflation picked up.",
+    "The bank said the Russian economy was overheating. Analysts in Moscow expected another "
+    "increase before the end of the year.",
+)
+PUTIN_GRAIN = (
+    "Vladimir Putin told farmers in Krasnodar that Russia expects a record wheat harvest and "
+    "will expand grain exports to Egypt and Turkey.",
+    "Putin said fertiliser prices had fallen and promised subsidies for new tractors and "
+    "storage silos across southern Russia.",
+)
+
+
+@lru_cache(maxsize=None)
+def tagged_seed(prefix: str) -> Article:
+    return default_tagger().tag(seed_article(prefix))
+
+
+def tagged(aid: str, paragraphs: tuple[str, ...], title: str, source: str = "wire") -> Article:
+    return default_tagger().tag(make_article(*paragraphs, title=title, aid=aid, source=source))
+
+
+def clusterer(**config: float) -> StoryClusterer:
+    return StoryClusterer({}, {}, StoryConfig(**config))
+
+
+def test_all_seeds_join_one_story_in_any_order() -> None:
+    arts = [tagged_seed(p) for p in SEEDS]
+    for order in itertools.permutations(arts):
+        c = clusterer()
+        story_ids = {c.assign(a, now=NOW).story_id for a in order}
+        assert len(story_ids) == 1, [a.id for a in order]
+        story = c.stories[story_ids.pop()]
+        assert story["article_count"] == 5
+        assert len(story["sources"]) == 5
+        assert story["first_article"] == order[0].id
+
+
+def test_unrelated_stories_do_not_join() -> None:
+    c = clusterer()
+    seed_story = {c.assign(tagged_seed(p), now=NOW).story_id for p in SEEDS}
+    others = [
+        tagged("iran", IRAN_SANCTIONS, "EU imposes new sanctions on Iran over drones"),
+        tagged("rates", RUSSIA_RATES, "Russia raises interest rates"),
+        tagged("grain", PUTIN_GRAIN, "Putin promises record grain exports"),
+    ]
+    other_ids = [c.assign(a, now=NOW).story_id for a in others]
+    assert len(seed_story) == 1 and not seed_story & set(other_ids)
+    assert len(set(other_ids)) == 3
+    assert len(c.stories) == 4
+
+
+def test_duplicate_joins_its_originals_story() -> None:
+    c = clusterer()
+    original = c.assign(tagged_seed("001"), now=NOW)
+    iran = c.assign(tagged("iran", IRAN_SANCTIONS, "EU sanctions Iran"), now=NOW)
+    dup = tagged("iran-copy", IRAN_SANCTIONS, "EU sanctions Iran", source="other-wire")
+    dup = dup.model_copy(update={"duplicate_of": "iran", "dup_kind": "exact"})
+    out = c.assign(dup, now=NOW)
+    assert out.story_id == iran.story_id != original.story_id
+    assert c.index["iran-copy"] == iran.story_id
+    story = c.stories[iran.story_id]
+    assert story["article_count"] == 2 and story["sources"] == ["wire", "other-wire"]
+
+
+def test_time_window_is_respected() -> None:
+    c = clusterer(window_hours=24)
+    first = c.assign(tagged_seed("000"), now=NOW)
+    late = c.assign(tagged_seed("001"), now=NOW + timedelta(hours=30))
+    assert first.story_id != late.story_id
+    c = clusterer()  # default 72h
+    assert c.assign(tagged_seed("000"), now=NOW).story_id == \
+        c.assign(tagged_seed("001"), now=NOW + timedelta(hours=30)).story_id
+
+
+def test_published_time_wins_and_first_report_is_earliest() -> None:
+    c = clusterer()
+    later = tagged_seed("002").model_copy(update={"published": NOW})
+    earlier = tagged_seed("000").model_copy(update={"published": NOW - timedelta(hours=20)})
+    sid = c.assign(later, now=NOW + timedelta(days=30)).story_id
+    assert c.assign(earlier).story_id == sid
+    story = c.stories[sid]
+    assert story["first_article"] == earlier.id
+    assert story["first_seen"] == pytest.approx((NOW - timedelta(hours=20)).timestamp())
+    assert story["updated"] == pytest.approx(NOW.timestamp())
+
+
+def test_replay_is_idempotent() -> None:
+    c = clusterer()
+    a = tagged_seed("003")
+    assert c.assign(a, now=NOW).story_id == c.assign(a, now=NOW).story_id
+    assert next(iter(c.stories.values()))["article_count"] == 1
+
+
+def test_state_is_json_plain_and_compact() -> None:
+    c = clusterer()
+    for p in SEEDS:
+        c.assign(tagged_seed(p), now=NOW)
+    story = next(iter(c.stories.values()))
+    assert json.loads(json.dumps(story)) == story
+    assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
+    assert len(story["entities"]) <= 12 and len(story["terms"]) <= 60
+    assert "person:kim-jong-un" in story["entities"] and "person:vladimir-putin" in story["entities"]
+
+
+def test_stored_values_are_replaced_not_mutated() -> None:
+    c = clusterer()
+    sid = c.assign(tagged_seed("000"), now=NOW).story_id
+    before = c.stories[sid]
+    snapshot = json.dumps(before, sort_keys=True)
+    c.assign(tagged_seed("001"), now=NOW)
+    assert json.dumps(before, sort_keys=True) == snapshot
+    assert c.stories[sid] is not before
+
+
+def test_expire() -> None:
+    c = clusterer(ttl_hours=48)
+    old = c.assign(tagged_seed("000"), now=NOW)
+    fresh = c.assign(tagged("iran", IRAN_SANCTIONS, "EU sanctions Iran"), now=NOW + timedelta(hours=40))
+    assert c.expire(NOW + timedelta(hours=60)) == 1
+    assert old.story_id not in c.stories and fresh.story_id in c.stories
+    assert "seed-000" not in c.index and c.index["iran"] == fresh.story_id
+    assert c.expire(NOW + timedelta(hours=60)) == 0
