@@ -107,7 +107,9 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) ->
 
             await tail(settings.resolved_bootstrap(), settings.topics.alerts)
 
-    faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
+    faust.Worker(
+        app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False,
+    ).execute_from_commandline()
 
 
 @main.group()

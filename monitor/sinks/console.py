@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import TextIO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -51,6 +52,17 @@ async def _assign_all(consumer: AIOKafkaConsumer, topic: str, stop: asyncio.Even
     return []
 
 
+async def _seek_to_time(consumer: AIOKafkaConsumer, tps: list[TopicPartition], ms: int) -> None:
+    """Start at the first alert published since `ms`, even if the topic
+    only appeared after we started waiting for it."""
+    found = await consumer.offsets_for_times({tp: ms for tp in tps})
+    for tp in tps:
+        if found.get(tp) is None:
+            await consumer.seek_to_end(tp)
+        else:
+            consumer.seek(tp, found[tp].offset)
+
+
 async def tail(
     bootstrap: str, topic: str, *, from_beginning: bool = False, as_json: bool = False,
     out: TextIO = sys.stdout, stop: asyncio.Event | None = None, limit: int | None = None,
@@ -62,12 +74,12 @@ async def tail(
     printed = 0
     colour = out.isatty() if hasattr(out, "isatty") else False
     try:
+        started_ms = int(time.time() * 1000)
         tps = await _assign_all(consumer, topic, stop)
-        if tps:
-            if from_beginning:
-                await consumer.seek_to_beginning(*tps)
-            else:
-                await consumer.seek_to_end(*tps)
+        if tps and from_beginning:
+            await consumer.seek_to_beginning(*tps)
+        elif tps:
+            await _seek_to_time(consumer, tps, started_ms)
         while not stop.is_set() and (limit is None or printed < limit):
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():

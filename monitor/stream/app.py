@@ -35,6 +35,7 @@ def deadletter_record(reason: str, key: Any, payload: bytes | None, limit: int =
 
 def create_app(settings: Settings, **extra: Any) -> faust.App:
     topics = settings.topics
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.resolved_bootstrap()}",
@@ -63,7 +64,7 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
            for name in ("articles", "duplicates", "alerts", "deadletter")}
     tables = {
         name: app.Table(name, default=None, partitions=settings.partitions,
-                        key_serializer="json", value_serializer="json")
+                        schema=faust.Schema(key_serializer="json", value_serializer="json"))
         for name in STORE_NAMES
     }
     pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables))

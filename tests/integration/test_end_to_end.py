@@ -43,7 +43,7 @@ async def test_seed_dropped_in_inbox_fires_border_crossing_alert(kafka_bootstrap
         assert alert["severity"] == "high"
         assert alert["action"] == "new" and alert["revision"] == 1
         assert alert["story_id"]
-        assert any(e["id"] == "kim_jong_un" for e in alert["entities"])
+        assert any(e["id"] == "person:kim-jong-un" for e in alert["entities"])
         crossing = [e for e in alert["events"] if e["type"] == "border_crossing"]
         assert crossing and crossing[0]["modality"] == "asserted"
         assert "Russia" in crossing[0]["evidence"]["sentence"]
