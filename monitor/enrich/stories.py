@@ -126,26 +126,35 @@ class StoryClusterer:
 
     # ---------------------------------------------------------- assignment
 
+    def _in_window(self, story: dict[str, Any], published: float | None, seen: float) -> bool:
+        """Same time frame: by publication dates when both sides have them
+        (replayed history stays coherent), else by when they were processed."""
+        window = self.config.window_hours * 3600
+        lo, hi = story.get("published_min"), story.get("published_max")
+        if published is not None and lo is not None:
+            return lo - window <= published <= hi + window
+        return abs(seen - story["updated"]) <= window
+
     def assign(self, article: Article, now: datetime | None = None) -> Article:
         """A copy of ``article`` with ``story_id`` set (a new story if nothing fits).
         Re-assigning an article already indexed is a no-op (safe on replay)."""
-        t = _ts(article.published) or _ts(now) or _ts(article.ingested_at) or utcnow().timestamp()
+        seen = _ts(now) or _ts(article.ingested_at) or utcnow().timestamp()
+        published = _ts(article.published)
         known = self.index.get(article.id)
         if known and known in self.stories:
             return article.model_copy(update={"story_id": known})
         if article.duplicate_of:
             sid = self.index.get(article.duplicate_of)
             if sid and sid in self.stories:
-                self._update(sid, article, t, profile=False)
+                self._update(sid, article, seen, published, profile=False)
                 return article.model_copy(update={"story_id": sid})
 
         ents = article_entities(article, self.config.max_entities)
         terms = article_terms(article, self.config.max_terms)
         events = {e.type for e in article.events}
-        window = self.config.window_hours * 3600
         best, best_score = None, self.config.threshold
         for sid, story in list(self.stories.items()):
-            if abs(t - story["updated"]) > window and abs(t - story["first_seen"]) > window:
+            if not self._in_window(story, published, seen):
                 continue
             s = self.score(story, ents, terms, events)
             if s >= best_score and (best is None or s > best_score or sid < best):
@@ -154,13 +163,14 @@ class StoryClusterer:
             best = stable_id("story", article.id)
             self.stories[best] = {
                 "id": best, "first_article": article.id, "first_source": article.source,
-                "first_seen": t, "title": article.title, "updated": t, "article_count": 0,
+                "first_seen": seen, "title": article.title, "updated": seen, "article_count": 0,
+                "published_min": published, "published_max": published,
                 "sources": [], "articles": [], "entities": {}, "terms": {}, "event_types": [],
             }
-        self._update(best, article, t, profile=True, ents=ents, terms=terms, events=events)
+        self._update(best, article, seen, published, profile=True, ents=ents, terms=terms, events=events)
         return article.model_copy(update={"story_id": best})
 
-    def _update(self, sid: str, article: Article, t: float, *, profile: bool,
+    def _update(self, sid: str, article: Article, seen: float, published: float | None, *, profile: bool,
                 ents: dict[str, float] | None = None, terms: dict[str, float] | None = None,
                 events: set[str] | None = None) -> None:
         """Write back a new story record (never mutate the stored one)."""
@@ -170,9 +180,13 @@ class StoryClusterer:
         new["article_count"] = old["article_count"] + 1
         new["sources"] = list(dict.fromkeys([*old["sources"], article.source]))
         new["articles"] = [*old["articles"], article.id][-c.max_article_ids:]
-        new["updated"] = max(old["updated"], t)
-        if t < old["first_seen"]:  # an earlier report arrived late
-            new.update(first_seen=t, first_article=article.id, first_source=article.source)
+        new["updated"] = max(old["updated"], seen)
+        if published is not None:
+            lo, hi = old.get("published_min"), old.get("published_max")
+            new["published_min"] = published if lo is None else min(lo, published)
+            new["published_max"] = published if hi is None else max(hi, published)
+            if lo is not None and published < lo:  # an earlier report arrived late
+                new.update(first_article=article.id, first_source=article.source)
         if profile:
             n = old["article_count"]
             new["entities"] = _merge(old["entities"], ents or {}, c.max_entities, n)

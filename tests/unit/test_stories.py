@@ -108,8 +108,8 @@ def test_published_time_wins_and_first_report_is_earliest() -> None:
     assert c.assign(earlier).story_id == sid
     story = c.stories[sid]
     assert story["first_article"] == earlier.id
-    assert story["first_seen"] == pytest.approx((NOW - timedelta(hours=20)).timestamp())
-    assert story["updated"] == pytest.approx(NOW.timestamp())
+    assert story["published_min"] == pytest.approx((NOW - timedelta(hours=20)).timestamp())
+    assert story["published_max"] == pytest.approx(NOW.timestamp())
 
 
 def test_replay_is_idempotent() -> None:

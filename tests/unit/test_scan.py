@@ -1,0 +1,67 @@
+"""`newsmon scan`: the offline pipeline over the seeds with the default rule pack."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from monitor.cli import main
+from tests.seeds import seed_path
+
+ORDER = ["004", "000", "001", "002", "003"]
+
+
+def scan(*args: str):
+    return CliRunner().invoke(main, ["scan", *args])
+
+
+def test_seeds_fire_border_crossing_once_and_copies_stay_silent():
+    result = scan(*(str(seed_path(s)) for s in ORDER))
+    assert result.exit_code == 0, result.output
+    records = dict(zip(ORDER, (json.loads(line) for line in result.output.splitlines())))
+
+    crossing = {s: [a for a in r["alerts"] if a["rule_id"] == "leader-border-crossing"] for s, r in records.items()}
+    assert [a["action"] for a in crossing["000"]] == ["new"]
+    assert [a["action"] for a in crossing["001"]] == ["update"]
+    assert [a["action"] for a in crossing["002"]] == ["update"]
+    assert crossing["004"] == [] and crossing["003"] == []
+    assert crossing["000"][0]["alert_id"] == crossing["002"][0]["alert_id"]
+    assert crossing["000"][0]["severity"] == "high"
+
+    assert records["003"]["duplicate_of"] == records["002"]["id"]
+    assert records["003"]["dup_kind"] == "version"
+    assert records["003"]["alerts"] == []
+    assert all(records[s]["duplicate_of"] is None for s in ("000", "001", "002", "004"))
+    assert len({r["story_id"] for r in records.values()}) == 1
+
+
+def test_scan_output_schema_and_evidence():
+    result = scan(str(seed_path("000")))
+    (record,) = [json.loads(line) for line in result.output.splitlines()]
+    for key in ("id", "title", "published", "source", "text", "duplicate_of", "dup_kind", "similarity",
+                "story_id", "entities", "events", "alerts"):
+        assert key in record
+    assert record["published"].startswith("2023-09-12")
+    assert "Legal Disclaimer" not in record["text"]
+    crossing = [e for e in record["events"] if e["type"] == "border_crossing" and e["modality"] == "asserted"]
+    assert crossing
+    ev = crossing[0]["evidence"]
+    assert record["text"][ev["start"]:ev["end"]] == ev["sentence"]
+
+
+def test_unreadable_input_is_reported_and_scanning_goes_on(tmp_path):
+    missing = tmp_path / "nope.txt"
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\x00\x01\x02")
+    result = scan(str(missing), str(binary), str(seed_path("001")))
+    assert result.exit_code == 0
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
+    assert len(lines) == 1
+    assert "nope.txt" in result.stderr and "bin.txt" in result.stderr and "binary" in result.stderr
+
+
+def test_nothing_readable_exits_non_zero(tmp_path):
+    result = scan(str(tmp_path / "missing.txt"))
+    assert result.exit_code == 1
+    assert "missing.txt" in result.stderr
