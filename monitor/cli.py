@@ -86,19 +86,13 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) ->
         raise click.ClickException(f"rules are invalid:\n{exc}") from None
 
     if watch_inbox:
-        @app.task
-        async def inbox_watcher() -> None:
-            from monitor.watch.files import InboxWatcher
-            from monitor.watch.publish import Publisher
+        from monitor.watch.runner import Watchers
 
-            publisher = Publisher(settings.resolved_bootstrap())
-            watcher = InboxWatcher(settings.inbox_dirs, publisher, settings.topics.raw, settings.max_file_bytes)
-            try:
-                await publisher.start()
-                await watcher.run()
-            finally:
-                watcher.stop()
-                await publisher.stop()
+        watchers = Watchers(settings)
+
+        @app.task
+        async def run_watchers() -> None:
+            await watchers.run()
 
     if print_alerts:
         @app.task
@@ -117,28 +111,87 @@ def watch() -> None:
     """Run a watcher on its own."""
 
 
+def _run_watchers_alone(settings: Settings, *, inbox: bool, feeds: bool) -> None:
+    from monitor.watch.runner import Watchers
+
+    async def go() -> None:
+        watchers = Watchers(settings, inbox=inbox, feeds=feeds)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, watchers.stop)
+        await watchers.run()
+
+    asyncio.run(go())
+
+
 @watch.command("files")
 @click.option("--inbox", "inbox", multiple=True, type=click.Path(path_type=Path))
 def watch_files(inbox) -> None:
     """Publish files dropped into the inbox directories to news.raw."""
-    from monitor.watch.files import InboxWatcher
-    from monitor.watch.publish import Publisher
+    _run_watchers_alone(_settings(inbox_dirs=list(inbox) or None), inbox=True, feeds=False)
 
-    settings = _settings(inbox_dirs=list(inbox) or None)
 
-    async def go() -> None:
-        publisher = Publisher(settings.resolved_bootstrap())
-        watcher = InboxWatcher(settings.inbox_dirs, publisher, settings.topics.raw, settings.max_file_bytes)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, watcher.stop)
-        try:
-            await publisher.start()
-            await watcher.run()
-        finally:
-            await publisher.stop()
+@watch.command("feeds")
+@click.option("--feeds", "feeds_file", type=click.Path(path_type=Path), help="feeds.yaml")
+def watch_feeds(feeds_file) -> None:
+    """Poll the feeds in feeds.yaml and publish new entries to news.raw."""
+    settings = _settings(feeds_file=feeds_file)
+    if not settings.feeds_file.exists():
+        raise click.ClickException(f"{settings.feeds_file} does not exist (see README, Feeds)")
+    _run_watchers_alone(settings, inbox=False, feeds=True)
 
-    asyncio.run(go())
+
+@main.group()
+def feeds() -> None:
+    """Manage the feeds list."""
+
+
+@feeds.command("list")
+@click.option("--feeds", "feeds_file", type=click.Path(path_type=Path), help="feeds.yaml")
+def feeds_list(feeds_file) -> None:
+    """Each feed with its health: last success, last error, next poll, items seen."""
+    from monitor.watch.feeds import FeedConfigError, load_feeds, load_state
+
+    settings = _settings(feeds_file=feeds_file)
+    try:
+        feed_list = load_feeds(settings.feeds_file)
+    except (FeedConfigError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    states = load_state(settings.feeds_state)
+    for feed in feed_list:
+        state = states.get(feed.name)
+        h = state.health if state else None
+        status = "disabled" if not feed.enabled else ("never polled" if h is None else ("ok" if h.healthy else "UNHEALTHY"))
+        click.echo(f"{feed.name}  [{status}]  {feed.url}  every {feed.interval:g}s")
+        if h is not None:
+            click.echo(f"    last success {h.last_success or '-'}  next poll {h.next_poll or '-'}  items seen {h.items_seen}")
+            if h.last_error:
+                click.echo(f"    last error {h.last_error_at}: {h.last_error}")
+
+
+@feeds.command("import")
+@click.argument("opml", type=click.Path(exists=True, path_type=Path))
+@click.option("--feeds", "feeds_file", type=click.Path(path_type=Path), help="feeds.yaml to add to")
+def feeds_import(opml, feeds_file) -> None:
+    """Add the feeds of an OPML subscription list to feeds.yaml (existing URLs are kept)."""
+    from ruamel.yaml import YAML
+
+    from monitor.watch.feeds import FeedConfigError, import_opml, load_feeds
+
+    settings = _settings(feeds_file=feeds_file)
+    try:
+        current = load_feeds(settings.feeds_file) if settings.feeds_file.exists() else []
+        imported = import_opml(opml)
+    except (FeedConfigError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    known_urls, known_names = {f.url for f in current}, {f.name for f in current}
+    added = [f for f in imported if f.url not in known_urls and f.name not in known_names]
+    doc = {"feeds": [f.model_dump(exclude_defaults=True) | {"name": f.name, "url": f.url} for f in current + added]}
+    yaml = YAML()
+    yaml.default_flow_style = False
+    with settings.feeds_file.open("w", encoding="utf-8") as fh:
+        yaml.dump(doc, fh)
+    click.echo(f"added {len(added)} feed(s), skipped {len(imported) - len(added)} already present; {settings.feeds_file}")
 
 
 # --------------------------------------------------------------------- alerts
@@ -217,7 +270,8 @@ def scan(paths, rules_dir, fmt) -> None:
     """Run the whole pipeline over files, without Kafka. One JSON object per article."""
     from monitor.pipeline import Pipeline
     from monitor.rules.loader import RulesetError
-    from monitor.watch.files import RejectedFile, read_articles
+    from monitor.watch.files import RejectedFile
+    from monitor.watch.reader import read_path
 
     settings = _settings(rules_dir=rules_dir)
     try:
@@ -227,7 +281,7 @@ def scan(paths, rules_dir, fmt) -> None:
     read_any = False
     for path in paths:
         try:
-            raws = read_articles(path, settings.max_file_bytes, source=path.stem)
+            raws = read_path(path, settings.max_file_bytes)
         except (RejectedFile, OSError) as exc:
             click.echo(f"newsmon scan: {path}: {exc}", err=True)
             continue

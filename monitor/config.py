@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     )
     inbox_dirs: list[Path] = Field(default_factory=lambda: [Path("inbox")])
     rules_dir: Path = REPO_ROOT / "rules"
+    feeds_file: Path = Field(default=Path("feeds.yaml"), description="feeds to poll; absent = none")
     data_dir: Path = Path(".newsmon")
     max_file_bytes: int = 10 * 1024 * 1024
     web_enabled: bool = False
@@ -71,6 +72,10 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 
     topics: Topics = Field(default_factory=Topics)
+
+    @property
+    def feeds_state(self) -> Path:
+        return self.data_dir / "feeds-state.json"
 
     def resolved_bootstrap(self) -> str:
         return self.bootstrap_servers or f"127.0.0.1:{self.kafka_port}"

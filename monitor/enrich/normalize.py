@@ -32,6 +32,7 @@ The module is pure Python (no I/O, no Kafka).
 from __future__ import annotations
 
 import hashlib
+import html as htmllib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -415,11 +416,25 @@ class _Meta:
     language: str | None = None
 
 
+_PAGE_MARKERS = re.compile(r"<\s*(?:html|body|head)\b", re.I)
+_BLOCK_END = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/blockquote)\b[^>]{0,200}>", re.I)
+_ANY_TAG = re.compile(r"<[^>]{0,2000}>")
+
+
+def _from_fragment(html: str) -> str:
+    """Feed summaries and content are HTML fragments, not pages: page-level
+    boilerplate removal would throw their few paragraphs away, so keep all
+    text, with block ends as paragraph breaks."""
+    return htmllib.unescape(_ANY_TAG.sub("", _BLOCK_END.sub("\n\n", html)))
+
+
 def _from_html(html: str, url: str | None, meta: _Meta) -> str:
     """Main text via trafilatura (precision-leaning, no comments/tables)."""
+    html = html[:MAX_HTML_CHARS]
+    if not _PAGE_MARKERS.search(html):
+        return _from_fragment(html)
     import trafilatura  # imported lazily: heavy, and plain-text inputs don't need it
 
-    html = html[:MAX_HTML_CHARS]
     try:
         doc = trafilatura.bare_extraction(
             html, url=url, favor_precision=True, include_comments=False, include_tables=False,

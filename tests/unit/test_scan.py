@@ -65,3 +65,26 @@ def test_nothing_readable_exits_non_zero(tmp_path):
     result = scan(str(tmp_path / "missing.txt"))
     assert result.exit_code == 1
     assert "missing.txt" in result.stderr
+
+
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Example Wire</title>
+<item><title>Leader crosses border</title><guid>w-1</guid>
+<description>&lt;p&gt;SEOUL, May 3 (Wire) -- North Korean leader Kim Jong Un crossed into Russia by train
+on Tuesday, officials said.&lt;/p&gt;</description><pubDate>Tue, 03 May 2022 10:00:00 GMT</pubDate></item>
+<item><title>Harvest report</title><guid>w-2</guid><description>Wheat prices fell slightly.</description></item>
+</channel></rss>"""
+
+
+def test_saved_feed_file_gives_one_article_per_entry(tmp_path):
+    feed = tmp_path / "wire.rss"
+    feed.write_text(RSS)
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<html><body>502 Bad Gateway</body></html>")
+    result = scan(str(feed), str(broken))
+    assert result.exit_code == 0
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["title"] == "Leader crosses border" and "crossed into Russia" in first["text"]
+    assert first["published"].startswith("2022-05-03")
+    assert [a["rule_id"] for a in first["alerts"]] == ["leader-border-crossing"]
+    assert second["title"] == "Harvest report" and second["alerts"] == []
+    assert "broken.xml" in result.stderr and "not a readable feed" in result.stderr

@@ -1,0 +1,44 @@
+"""Run the configured watchers together on one producer."""
+
+from __future__ import annotations
+
+import asyncio
+
+from monitor.config import Settings
+from monitor.log import get_logger
+from monitor.watch.feeds import FeedPoller, load_feeds
+from monitor.watch.files import InboxWatcher
+from monitor.watch.publish import Publisher
+
+log = get_logger(__name__)
+
+
+class Watchers:
+    """Inbox watcher and/or feed poller, publishing to news.raw.
+
+    The feed poller runs only when the feeds file exists, so a fresh
+    checkout works with the inbox alone."""
+
+    def __init__(self, settings: Settings, *, inbox: bool = True, feeds: bool = True):
+        self.publisher = Publisher(settings.resolved_bootstrap())
+        topic = settings.topics.raw
+        self.parts: list = []
+        if inbox:
+            self.parts.append(InboxWatcher(settings.inbox_dirs, self.publisher, topic, settings.max_file_bytes))
+        if feeds and settings.feeds_file.exists():
+            feed_list = load_feeds(settings.feeds_file)  # invalid feeds.yaml: clear error at start
+            self.parts.append(FeedPoller(feed_list, self.publisher, topic, settings.feeds_state))
+        elif feeds:
+            log.info("feeds_not_configured", feeds_file=str(settings.feeds_file))
+
+    async def run(self) -> None:
+        try:
+            await self.publisher.start()
+            await asyncio.gather(*(part.run() for part in self.parts))
+        finally:
+            self.stop()
+            await self.publisher.stop()
+
+    def stop(self) -> None:
+        for part in self.parts:
+            part.stop()
