@@ -77,12 +77,13 @@ def worker(rules_dir) -> None:
 def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) -> None:
     import faust
 
+    from monitor.enrich.yamlfile import RuleFileError
     from monitor.rules.loader import RulesetError
     from monitor.stream.app import create_app
 
     try:
         app = create_app(settings)
-    except RulesetError as exc:
+    except (RulesetError, RuleFileError) as exc:
         raise click.ClickException(f"rules are invalid:\n{exc}") from None
 
     if watch_inbox:
@@ -268,6 +269,7 @@ def scan_record(result) -> dict:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl")
 def scan(paths, rules_dir, fmt) -> None:
     """Run the whole pipeline over files, without Kafka. One JSON object per article."""
+    from monitor.enrich.yamlfile import RuleFileError
     from monitor.pipeline import Pipeline
     from monitor.rules.loader import RulesetError
     from monitor.watch.files import RejectedFile
@@ -276,7 +278,7 @@ def scan(paths, rules_dir, fmt) -> None:
     settings = _settings(rules_dir=rules_dir)
     try:
         pipeline = Pipeline.from_rules_dir(settings.rules_dir)
-    except RulesetError as exc:
+    except (RulesetError, RuleFileError) as exc:
         raise click.ClickException(f"rules are invalid:\n{exc}") from None
     read_any = False
     for path in paths:

@@ -55,9 +55,23 @@ class Pipeline:
         tagger = Tagger.from_rules_dir(rules_dir)
         return cls(tagger, load_rules(rules_dir, tagger), stores)
 
-    def reload_rules(self, ruleset: Ruleset) -> None:
-        """Swap the ruleset; alert state is keyed by rule id, so unchanged rules keep it."""
-        self.engine = RuleEngine(ruleset, self.stores.rules)
+    def reload(self, rules_dir: Path | str) -> dict[str, list[str]]:
+        """Load watchlists, events and rules afresh and swap them in together.
+
+        Raises (and changes nothing) if anything is invalid, so a broken edit
+        keeps the previous ruleset running. Alert state is keyed by rule id,
+        so unchanged rules keep their state. Returns the rule ids added,
+        changed and removed."""
+        tagger = Tagger.from_rules_dir(rules_dir)
+        ruleset = load_rules(rules_dir, tagger)
+        before = {r.id: r for r in self.engine.ruleset.by_id().values()}
+        after = ruleset.by_id()
+        self.tagger, self.engine = tagger, RuleEngine(ruleset, self.stores.rules)
+        return {
+            "added": sorted(after.keys() - before.keys()),
+            "removed": sorted(before.keys() - after.keys()),
+            "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
+        }
 
     def process(self, raw: RawArticle, now: datetime | None = None) -> Result:
         now = now or utcnow()

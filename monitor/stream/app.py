@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 import traceback
+from pathlib import Path
 from typing import Any
 
 import faust
 from pydantic import ValidationError
+from watchfiles import awatch
 
 from monitor.config import Settings
 from monitor.log import get_logger
 from monitor.models import RawArticle
+from monitor.enrich.yamlfile import RuleFileError
 from monitor.pipeline import Pipeline
+from monitor.rules.loader import RulesetError
 from monitor.state import STORE_NAMES, StateStores
 
 log = get_logger(__name__)
@@ -105,4 +109,24 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
             log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,
                      story_id=article.story_id, alerts=len(result.alerts))
 
+    @app.task
+    async def reload_rules_on_change() -> None:
+        await watch_rules(pipeline, settings.rules_dir)
+
     return app
+
+
+async def watch_rules(pipeline: Pipeline, rules_dir: Path, debounce_ms: int = 500) -> None:
+    """Hot reload: a valid edit of rules/ takes effect within a second or so;
+    an invalid one is logged with its precise errors and changes nothing."""
+    async for _changes in awatch(rules_dir, debounce=debounce_ms, recursive=True):
+        try:
+            diff = pipeline.reload(rules_dir)
+        except (RulesetError, RuleFileError) as exc:
+            errors = [str(e) for e in getattr(exc, "errors", [])] or [str(exc)]
+            log.error("rules_reload_failed", errors=errors, kept="previous ruleset")
+            continue
+        except Exception as exc:  # never let a reload kill the worker
+            log.error("rules_reload_failed", errors=[f"{type(exc).__name__}: {exc}"], kept="previous ruleset")
+            continue
+        log.info("rules_reloaded", rules=len(pipeline.engine.compiled), **diff)
