@@ -81,10 +81,13 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) ->
     from monitor.rules.loader import RulesetError
     from monitor.stream.app import create_app
 
+    from monitor.stream.topics import ensure_topics
+
     try:
         app = create_app(settings)
     except (RulesetError, RuleFileError) as exc:
         raise click.ClickException(f"rules are invalid:\n{exc}") from None
+    asyncio.run(ensure_topics(settings))
 
     if watch_inbox:
         from monitor.watch.runner import Watchers
@@ -115,8 +118,11 @@ def watch() -> None:
 def _run_watchers_alone(settings: Settings, *, inbox: bool, feeds: bool) -> None:
     from monitor.watch.runner import Watchers
 
+    from monitor.stream.topics import ensure_topics
+
     async def go() -> None:
         watchers = Watchers(settings, inbox=inbox, feeds=feeds)
+        await ensure_topics(settings, [settings.topics.raw])
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, watchers.stop)

@@ -49,6 +49,9 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
+        # a crashed worker's partitions are handed over after this, not faust's 60 s
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         processing_guarantee="at_least_once",
         web_enabled=settings.web_enabled,
         web_host=settings.web_host,
@@ -82,6 +85,7 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
     @app.agent(raw_topic, name="process_raw")
     async def process_raw(stream):
         async for event in stream.events():
+            log.debug("raw_received", key=event.key, offset=event.message.offset)
             key = event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
             payload = event.value
             try:

@@ -1,0 +1,57 @@
+"""kill -9 the worker: after a restart it still remembers what it saw."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from monitor.watch.files import read_articles
+from tests.daemon import newsmon_env, running
+from tests.kafka_util import read_topic
+from tests.seeds import seed_path
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_dedup_and_alert_state_survive_kill_9(kafka_bootstrap, tmp_path):
+    env = newsmon_env(kafka_bootstrap, tmp_path)
+    prefix = env["NEWSMON_TOPIC_PREFIX"]
+    raws = {s: read_articles(seed_path(s), 10**6)[0] for s in ("000", "001", "002", "003")}
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+
+    async def send(seed: str) -> None:
+        raw = raws[seed]
+        await producer.send_and_wait(f"{prefix}news.raw", key=raw.id.encode(), value=raw.model_dump_json().encode())
+
+    try:
+        with running(["worker"], env, tmp_path / "first") as worker:
+            await send("000")
+            await send("002")
+            await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 2, timeout=90)
+            await asyncio.sleep(4)  # past one offset commit interval
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+            worker.proc.wait(10)
+
+        with running(["worker"], env, tmp_path / "second"):
+            await send("003")  # an edited copy of 002, seen only before the crash
+            await send("001")  # a new report of the story 000 already alerted on
+            dups = await read_topic(kafka_bootstrap, f"{prefix}news.duplicates", until=lambda v: len(v) >= 1, timeout=90)
+            alerts = await read_topic(
+                kafka_bootstrap, f"{prefix}news.alerts", timeout=60,
+                until=lambda v: any(a["articles"][-1]["id"] == raws["001"].id for a in v),
+            )
+    finally:
+        await producer.stop()
+
+    assert [(d["id"], d["duplicate_of"]) for d in dups] == [(raws["003"].id, raws["002"].id)]
+    crossing = [a for a in alerts if a["rule_id"] == "leader-border-crossing"]
+    new = [a for a in crossing if a["action"] == "new"]
+    assert len(new) == 1 and new[0]["articles"][0]["id"] == raws["000"].id
+    after = [a for a in crossing if a["articles"][-1]["id"] == raws["001"].id]
+    assert after and after[0]["action"] == "update" and after[0]["id"] == new[0]["id"]
+    assert after[0]["revision"] >= 2
