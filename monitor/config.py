@@ -6,6 +6,7 @@ cluster; when it is unset, the embedded local broker is used.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -55,6 +56,12 @@ class Settings(BaseSettings):
     )
     kafka_port: int = 9092
     app_id: str = "newsmon"
+    worker_id: str | None = Field(
+        default=None,
+        description="static consumer-group member id: a restarted worker takes its "
+        "partitions back at once instead of waiting out a rebalance; unique per worker. "
+        "Default: <app_id>-<hostname>; 'none' turns static membership off",
+    )
     partitions: int = Field(
         default=1,
         ge=1,
@@ -72,6 +79,11 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 
     topics: Topics = Field(default_factory=Topics)
+
+    def group_instance_id(self) -> str | None:
+        if self.worker_id is None:
+            return f"{self.app_id}-{socket.gethostname()}"
+        return None if self.worker_id.lower() == "none" else self.worker_id
 
     @property
     def feeds_state(self) -> Path:

@@ -55,12 +55,13 @@ async def _assign_all(consumer: AIOKafkaConsumer, topic: str, stop: asyncio.Even
 async def _seek_to_time(consumer: AIOKafkaConsumer, tps: list[TopicPartition], ms: int) -> None:
     """Start at the first alert published since `ms`, even if the topic
     only appeared after we started waiting for it."""
+    # End offsets first: anything appended after this snapshot is newer than
+    # `ms`, so seeking to the snapshot (never to a lazily resolved "end")
+    # cannot skip an alert that arrives while we look.
+    ends = await consumer.end_offsets(tps)
     found = await consumer.offsets_for_times({tp: ms for tp in tps})
     for tp in tps:
-        if found.get(tp) is None:
-            await consumer.seek_to_end(tp)
-        else:
-            consumer.seek(tp, found[tp].offset)
+        consumer.seek(tp, ends[tp] if found.get(tp) is None else found[tp].offset)
 
 
 async def tail(

@@ -8,6 +8,7 @@ counted, so a replay after a crash re-emits at most the same alert ids.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import traceback
 from pathlib import Path
@@ -52,6 +53,7 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         # a crashed worker's partitions are handed over after this, not faust's 60 s
         broker_session_timeout=10.0,
         broker_heartbeat_interval=3.0,
+        consumer_group_instance_id=settings.group_instance_id(),
         processing_guarantee="at_least_once",
         web_enabled=settings.web_enabled,
         web_host=settings.web_host,
@@ -85,7 +87,9 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
     @app.agent(raw_topic, name="process_raw")
     async def process_raw(stream):
         async for event in stream.events():
-            log.debug("raw_received", key=event.key, offset=event.message.offset)
+            # faust can hand out an event while tables are still recovering
+            # (faust-streaming#216); the core must not see half-restored state
+            await app.tables.recovery.completed.wait()
             key = event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
             payload = event.value
             try:
@@ -114,10 +118,36 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
                      story_id=article.story_id, alerts=len(result.alerts))
 
     @app.task
+    async def reseek_after_recovery() -> None:
+        await reseek_after_each_rebalance(app)
+
+    @app.task
     async def reload_rules_on_change() -> None:
         await watch_rules(pipeline, settings.rules_dir)
 
     return app
+
+
+async def reseek_after_each_rebalance(app: faust.App, settle: float = 3.0) -> None:
+    """Work around faust handing out (and then losing) events while tables
+    recover (faust-streaming#216, #175): once a rebalance has settled, seek
+    the source partitions back to their committed offsets. Everything not yet
+    committed is delivered again; the core is idempotent for replays (known
+    ids keep their dedup result, story and alert state), so nothing is lost
+    and nothing fires twice."""
+    recovery = app.tables.recovery
+    done_generation = None
+    while True:
+        await recovery.completed.wait()
+        generation = app.consumer_generation_id
+        if generation != done_generation:
+            await asyncio.sleep(settle)
+            if app.consumer_generation_id == generation and recovery.completed.is_set():
+                await app.consumer.perform_seek()
+                done_generation = generation
+                log.info("source_partitions_reseeked", generation=generation)
+                continue
+        await asyncio.sleep(1.0)
 
 
 async def watch_rules(pipeline: Pipeline, rules_dir: Path, debounce_ms: int = 500) -> None:

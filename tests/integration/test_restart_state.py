@@ -48,7 +48,8 @@ async def test_dedup_and_alert_state_survive_kill_9(kafka_bootstrap, tmp_path):
     finally:
         await producer.stop()
 
-    assert [(d["id"], d["duplicate_of"]) for d in dups] == [(raws["003"].id, raws["002"].id)]
+    # at-least-once: a replayed copy may be re-emitted, but always with the same verdict
+    assert {(d["id"], d["duplicate_of"]) for d in dups} == {(raws["003"].id, raws["002"].id)}
     crossing = [a for a in alerts if a["rule_id"] == "leader-border-crossing"]
     new = [a for a in crossing if a["action"] == "new"]
     assert len(new) == 1 and new[0]["articles"][0]["id"] == raws["000"].id
