@@ -331,6 +331,10 @@ def parse_feed_bytes(data: bytes, headers: dict[str, str] | None = None, name: s
         return _bozo_result(FeedTooLarge(f"feed is {len(data)} bytes, over the limit of {max_bytes}"))
     if not data:
         return _bozo_result(None)
+    if data.lstrip()[:1] == b"{":
+        json_feed = parse_json_feed(data)
+        if json_feed is not None:
+            return json_feed
     pre = feedparser.FeedParserDict(bozo=False)
     try:
         utf8 = convert_to_utf8(hdrs, data, pre)
@@ -352,6 +356,48 @@ def parse_feed_bytes(data: bytes, headers: dict[str, str] | None = None, name: s
         parsed["bozo"], parsed["bozo_exception"] = True, pre["bozo_exception"]
     parsed["encoding"] = pre.get("encoding") or parsed.get("encoding")
     return parsed
+
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+
+
+def parse_json_feed(data: bytes) -> feedparser.FeedParserDict | None:
+    """A JSON Feed (1.0/1.1) in feedparser's shape, so `entries_to_raw` maps it
+    like any other feed (feedparser itself reads only XML). None if it is not one."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(JSON_FEED_VERSION):
+        return None
+
+    def when(value: Any) -> time.struct_time | None:
+        try:
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc).timetuple()
+        except ValueError:
+            return None
+
+    entries = []
+    for item in doc.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        content = [{"value": item["content_html"], "type": "text/html"}] if item.get("content_html") else []
+        content += [{"value": item["content_text"], "type": "text/plain"}] if item.get("content_text") else []
+        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        entries.append(feedparser.FeedParserDict(
+            id=_str(item.get("id")), link=_str(item.get("url") or item.get("external_url")),
+            title=_str(item.get("title")), summary=_str(item.get("summary")), content=content,
+            published_parsed=when(item.get("date_published")) if item.get("date_published") else None,
+            updated_parsed=when(item.get("date_modified")) if item.get("date_modified") else None,
+            author=next((_str(a.get("name")) for a in authors if isinstance(a, dict)), None),
+            language=_str(item.get("language")),
+            tags=[{"term": str(t)} for t in item.get("tags") or []],
+        ))
+    return feedparser.FeedParserDict(
+        bozo=False, entries=entries, version="json" + str(doc["version"]).rsplit("/", 1)[-1],
+        feed=feedparser.FeedParserDict(title=_str(doc.get("title")), language=_str(doc.get("language"))),
+        headers={},
+    )
 
 
 def _bozo_result(exc: BaseException | None) -> feedparser.FeedParserDict:

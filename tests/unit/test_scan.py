@@ -88,3 +88,22 @@ def test_saved_feed_file_gives_one_article_per_entry(tmp_path):
     assert [a["rule_id"] for a in first["alerts"]] == ["leader-border-crossing"]
     assert second["title"] == "Harvest report" and second["alerts"] == []
     assert "broken.xml" in result.stderr and "not a readable feed" in result.stderr
+
+
+def test_json_feed_file_is_read_as_a_feed(tmp_path):
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "Example JSON wire",
+        "items": [
+            {"id": "j-1", "title": "Leader crosses border", "date_published": "2022-05-03T10:00:00+02:00",
+             "content_text": "SEOUL, May 3 (Wire) -- North Korean leader Kim Jong Un crossed into Russia "
+                             "by train on Tuesday, officials said.", "tags": ["asia"]},
+            {"id": "j-2", "title": "Market wrap", "content_html": "<p>Shares rose.</p><p>Bonds fell.</p>"},
+        ],
+    }))
+    result = scan(str(feed))
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["published"] == "2022-05-03T08:00:00+00:00"
+    assert [a["rule_id"] for a in first["alerts"]] == ["leader-border-crossing"]
+    assert second["text"] == "Shares rose.\n\nBonds fell."
