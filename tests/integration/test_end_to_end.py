@@ -53,6 +53,11 @@ async def test_seed_dropped_in_inbox_fires_border_crossing_alert(kafka_bootstrap
         assert article["id"] == alert["articles"][0]["id"]
         assert "Legal Disclaimer" not in article["text"]
         assert article["story_id"] == alert["story_id"]
+        # tags travel on news.articles for every subscriber, with their evidence
+        assert {"person:kim-jong-un", "country:RU", "country:KP"} <= {e["id"] for e in article["entities"]}
+        kim = next(e for e in article["entities"] if e["id"] == "person:kim-jong-un")
+        assert all(article["text"][m["start"]:m["end"]] == m["surface"] for m in kim["mentions"])
+        assert {(e["type"], e["modality"]) for e in article["events"]} >= {("border_crossing", "asserted")}
         assert (inbox / "processed" / "000.txt").exists()
 
         # `newsmon run` prints alerts as they fire

@@ -1,0 +1,4 @@
+"""Benchmark harness for newsmon's processing core. Run: ``python -m bench``.
+
+Speed lives here only: nothing in this package asserts on time.
+"""

@@ -1,0 +1,68 @@
+"""The broker goes away while the inbox watcher runs: nothing is lost, nothing doubled.
+
+Uses its own broker (not the session one), since it stops and restarts it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from monitor.kafka_local import LocalKafka, pick_port
+from monitor.watch.files import InboxWatcher
+from monitor.watch.publish import Publisher
+from tests.kafka_util import read_topic
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(400)]
+
+TEXT = "OSLO, Jan {n} (Wire) -- Report number {n} about the ferry strike, with its own details: {detail}.\n"
+
+
+async def wait_for(check, timeout: float, what: str) -> None:
+    for _ in range(int(timeout * 10)):
+        if check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} not reached in {timeout}s")
+
+
+@pytest.fixture
+def own_broker(tmp_path):
+    kafka = LocalKafka(port=pick_port(19392), data_dir=tmp_path / "kafka")
+    kafka.up(timeout=180)
+    yield kafka
+    kafka.down(grace=10)
+
+
+async def test_inbox_watcher_survives_broker_restart(own_broker, tmp_path):
+    inbox: Path = tmp_path / "inbox"
+    inbox.mkdir()
+    topic = "outage.news.raw"
+    publisher = Publisher(own_broker.bootstrap)
+    await publisher.start()
+    watcher = InboxWatcher([inbox], publisher, topic, settle_seconds=0.2)
+    task = asyncio.create_task(watcher.run())
+    processed = inbox / "processed"
+    try:
+        (inbox / "before.txt").write_text(TEXT.format(n=1, detail="talks stalled"))
+        await wait_for(lambda: (processed / "before.txt").exists(), 30, "first publish")
+
+        await asyncio.to_thread(own_broker.down, 10)
+        (inbox / "during.txt").write_text(TEXT.format(n=2, detail="ferries idle"))
+        await asyncio.sleep(3)
+        # not acknowledged, so not marked done
+        assert (inbox / "during.txt").exists() and not (processed / "during.txt").exists()
+
+        await asyncio.to_thread(own_broker.up, 180)
+        (inbox / "after.txt").write_text(TEXT.format(n=3, detail="deal reached"))
+        await wait_for(lambda: (processed / "during.txt").exists() and (processed / "after.txt").exists(),
+                       120, "publish after restart")
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 30)
+        await publisher.stop()
+
+    values = await read_topic(own_broker.bootstrap, topic, until=lambda v: len(v) >= 3, timeout=30, settle=2)
+    assert sorted(v["content"] for v in values) == sorted(TEXT.format(n=n, detail=d) for n, d in
+                                                           [(1, "talks stalled"), (2, "ferries idle"), (3, "deal reached")])
