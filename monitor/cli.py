@@ -214,11 +214,20 @@ def alerts() -> None:
 @click.option("--from-beginning", is_flag=True)
 @click.option("--json", "as_json", is_flag=True, help="one JSON alert per line")
 @click.option("--limit", type=int, default=None, help="exit after N alerts")
-def alerts_tail(topic, from_beginning, as_json, limit) -> None:
+@click.option("--rule", "rules_", multiple=True, help="only these rule ids (repeatable)")
+@click.option("--severity", default=None, help="minimum severity, e.g. high or '>=high'")
+@click.option("--entity", "entities", multiple=True, help="only alerts mentioning this entity id (repeatable)")
+@click.option("--since", default=None, help="start this long ago, e.g. 2h, 30m, 7d")
+def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entities, since) -> None:
     """Print alerts as they arrive. Uses no consumer group: it never steals messages."""
-    from monitor.sinks.console import tail
+    from monitor.sinks.console import alert_filter, parse_duration, parse_min_severity, tail
 
     settings = _settings()
+    try:
+        since_seconds = parse_duration(since) if since else None
+        wanted = alert_filter(rules_, parse_min_severity(severity) if severity else None, entities)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -226,7 +235,8 @@ def alerts_tail(topic, from_beginning, as_json, limit) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await tail(settings.resolved_bootstrap(), topic or settings.topics.alerts,
-                   from_beginning=from_beginning, as_json=as_json, stop=stop, limit=limit)
+                   from_beginning=from_beginning, as_json=as_json, stop=stop, limit=limit,
+                   since_seconds=since_seconds, wanted=wanted)
 
     asyncio.run(go())
 

@@ -7,8 +7,10 @@ takes messages away from other subscribers and commits nothing.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import time
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -64,18 +66,56 @@ async def _seek_to_time(consumer: AIOKafkaConsumer, tps: list[TopicPartition], m
         consumer.seek(tp, ends[tp] if found.get(tp) is None else found[tp].offset)
 
 
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '15m', '2h', '7d' -> seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 7d)")
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def parse_min_severity(text: str) -> str:
+    """'high' or '>=high' -> 'high'."""
+    level = text.strip().removeprefix(">=").strip().lower()
+    if level not in SEVERITIES:
+        raise ValueError(f"unknown severity {text!r}; one of {', '.join(SEVERITIES)}")
+    return level
+
+
+def alert_filter(rules: Iterable[str] = (), min_severity: str | None = None,
+                 entities: Iterable[str] = ()) -> Callable[[Alert], bool]:
+    """Which alerts a subscriber wants: any of the rules, at least the severity,
+    mentioning any of the entities (each filter applies only when given)."""
+    rules, entities = set(rules), set(entities)
+    floor = SEVERITIES.index(min_severity) if min_severity else 0
+
+    def wanted(alert: Alert) -> bool:
+        return (
+            (not rules or alert.rule_id in rules)
+            and SEVERITIES.index(alert.severity) >= floor
+            and (not entities or any(e.id in entities for e in alert.entities))
+        )
+    return wanted
+
+
 async def tail(
     bootstrap: str, topic: str, *, from_beginning: bool = False, as_json: bool = False,
     out: TextIO = sys.stdout, stop: asyncio.Event | None = None, limit: int | None = None,
+    since_seconds: float | None = None, wanted: Callable[[Alert], bool] | None = None,
 ) -> int:
-    """Print alerts from `topic` until `stop` is set (or `limit` are printed)."""
+    """Print alerts from `topic` until `stop` is set (or `limit` are printed):
+    from the beginning, from `since_seconds` ago, or from now."""
     stop = stop or asyncio.Event()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     printed = 0
     colour = out.isatty() if hasattr(out, "isatty") else False
     try:
-        started_ms = int(time.time() * 1000)
+        started_ms = int((time.time() - (since_seconds or 0)) * 1000)
         tps = await _assign_all(consumer, topic, stop)
         if tps and from_beginning:
             await consumer.seek_to_beginning(*tps)
@@ -85,14 +125,17 @@ async def tail(
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():
                 for record in records:
+                    try:
+                        alert = Alert.model_validate_json(record.value)
+                    except ValidationError:
+                        log.warning("tail_unreadable_alert", offset=record.offset)
+                        continue
+                    if wanted is not None and not wanted(alert):
+                        continue
                     if as_json:
                         out.write(record.value.decode("utf-8", "replace") + "\n")
                     else:
-                        try:
-                            out.write(format_alert(Alert.model_validate_json(record.value), colour) + "\n\n")
-                        except ValidationError:
-                            log.warning("tail_unreadable_alert", offset=record.offset)
-                            continue
+                        out.write(format_alert(alert, colour) + "\n\n")
                     out.flush()
                     printed += 1
     finally:
