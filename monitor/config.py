@@ -72,9 +72,12 @@ class Settings(BaseSettings):
     feeds_file: Path = Field(default=Path("feeds.yaml"), description="feeds to poll; absent = none")
     data_dir: Path = Path(".newsmon")
     max_file_bytes: int = 10 * 1024 * 1024
-    web_enabled: bool = False
+    web_enabled: bool = Field(default=False, description="faust's own web server (not needed)")
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    http_enabled: bool = Field(default=True, description="/healthz, /readyz, /metrics on the worker")
+    http_host: str = "127.0.0.1"
+    http_port: int = 9464
     log_level: str = "INFO"
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -28,6 +29,12 @@ class Daemon:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def newsmon_env(bootstrap: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment for one isolated daemon: its own topics, app id and inbox."""
     run_id = uuid.uuid4().hex[:8]
@@ -40,6 +47,7 @@ def newsmon_env(bootstrap: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "NEWSMON_DATA_DIR": str(tmp_path / "data"),
         "NEWSMON_LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
+        "NEWSMON_HTTP_PORT": str(free_port()),
     })
     env.update(extra)
     return env

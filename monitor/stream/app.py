@@ -20,11 +20,12 @@ from watchfiles import awatch
 
 from monitor.config import Settings
 from monitor.log import get_logger
-from monitor.models import RawArticle
+from monitor.models import RawArticle, utcnow
 from monitor.enrich.yamlfile import RuleFileError
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import RulesetError
 from monitor.state import STORE_NAMES, StateStores
+from monitor.stream.http import Metrics, serve
 
 log = get_logger(__name__)
 
@@ -77,7 +78,9 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         for name in STORE_NAMES
     }
     pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables))
-    app.newsmon_pipeline = pipeline  # for tasks that reload rules
+    metrics = Metrics()
+    metrics.rules_loaded.set(len(pipeline.engine.compiled))
+    processed_offsets: dict[int, int] = {}  # partition -> last offset handled, for lag
 
     async def send_json(topic_name: str, key: str, model) -> None:
         if topic_name not in out:  # an extra destination named by a rule
@@ -98,6 +101,8 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
                 reason = f"invalid RawArticle: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
                 log.warning("poison_message", key=key, reason=reason)
                 await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, payload))
+                metrics.deadletters.labels("invalid").inc()
+                processed_offsets[event.message.partition] = event.message.offset
                 continue
             try:
                 result = pipeline.process(raw)
@@ -105,6 +110,8 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
                 reason = f"processing failed: {type(exc).__name__}: {exc}"
                 log.error("article_failed", article_id=raw.id, reason=reason, tb=traceback.format_exc(limit=5))
                 await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, payload))
+                metrics.deadletters.labels("processing_failed").inc()
+                processed_offsets[event.message.partition] = event.message.offset
                 continue
             article = result.article
             target = "duplicates" if article.is_duplicate else "articles"
@@ -116,6 +123,8 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
                          revision=alert.revision, article_id=article.id)
             log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,
                      story_id=article.story_id, alerts=len(result.alerts))
+            observe(metrics, result)
+            processed_offsets[event.message.partition] = event.message.offset
 
     @app.task
     async def reseek_after_recovery() -> None:
@@ -123,7 +132,37 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
 
     @app.task
     async def reload_rules_on_change() -> None:
-        await watch_rules(pipeline, settings.rules_dir)
+        await watch_rules(pipeline, settings.rules_dir, metrics)
+
+    if settings.http_enabled:
+        raw_name = topics.raw
+
+        def ready() -> tuple[bool, str]:
+            if not app.tables.recovery.completed.is_set():
+                return False, "recovering state"
+            if not any(tp.topic == raw_name for tp in app.consumer.assignment()):
+                return False, f"no partition of {raw_name} assigned"
+            return True, f"{len(pipeline.engine.compiled)} rules loaded"
+
+        async def update_lag() -> None:
+            tps = [tp for tp in app.consumer.assignment() if tp.topic == raw_name]
+            ends = await app.consumer.highwaters(*tps) if tps else {}
+            for tp, end in ends.items():
+                # until this worker handles its first message, lag counts from offset 0
+                done = processed_offsets.get(tp.partition, -1) + 1
+                metrics.lag.labels(str(tp.partition)).set(max(0, (end or 0) - done))
+
+        @app.task
+        async def http_endpoints() -> None:
+            try:
+                runner = await serve(metrics, ready, settings.http_host, settings.http_port, update_lag)
+            except OSError as exc:  # a busy port must not stop the stream
+                log.error("http_bind_failed", host=settings.http_host, port=settings.http_port, error=str(exc))
+                return
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
 
     return app
 
@@ -150,7 +189,25 @@ async def reseek_after_each_rebalance(app: faust.App, settle: float = 3.0) -> No
         await asyncio.sleep(1.0)
 
 
-async def watch_rules(pipeline: Pipeline, rules_dir: Path, debounce_ms: int = 500) -> None:
+def observe(metrics: Metrics, result) -> None:
+    """Count one processed article and its alerts."""
+    article = result.article
+    metrics.articles.labels("duplicate" if article.is_duplicate else "unique").inc()
+    if article.is_duplicate:
+        metrics.duplicates.labels(article.dup_kind or "unknown").inc()
+    for entity in article.entities:
+        metrics.entities.labels(entity.type).inc()
+    for event in article.events:
+        metrics.events.labels(event.type, event.modality).inc()
+    for alert in result.alerts:
+        metrics.alerts.labels(alert.rule_id, alert.severity, alert.action).inc()
+    latency = (utcnow() - article.ingested_at).total_seconds()
+    if latency >= 0:
+        metrics.latency.observe(latency)
+
+
+async def watch_rules(pipeline: Pipeline, rules_dir: Path, metrics: Metrics | None = None,
+                      debounce_ms: int = 500) -> None:
     """Hot reload: a valid edit of rules/ takes effect within a second or so;
     an invalid one is logged with its precise errors and changes nothing."""
     async for _changes in awatch(rules_dir, debounce=debounce_ms, recursive=True):
@@ -159,8 +216,15 @@ async def watch_rules(pipeline: Pipeline, rules_dir: Path, debounce_ms: int = 50
         except (RulesetError, RuleFileError) as exc:
             errors = [str(e) for e in getattr(exc, "errors", [])] or [str(exc)]
             log.error("rules_reload_failed", errors=errors, kept="previous ruleset")
+            if metrics:
+                metrics.reloads.labels("failed").inc()
             continue
         except Exception as exc:  # never let a reload kill the worker
             log.error("rules_reload_failed", errors=[f"{type(exc).__name__}: {exc}"], kept="previous ruleset")
+            if metrics:
+                metrics.reloads.labels("failed").inc()
             continue
         log.info("rules_reloaded", rules=len(pipeline.engine.compiled), **diff)
+        if metrics:
+            metrics.reloads.labels("ok").inc()
+            metrics.rules_loaded.set(len(pipeline.engine.compiled))

@@ -1,0 +1,69 @@
+"""Health, readiness and Prometheus metrics for the worker.
+
+A small aiohttp server of our own rather than faust's web server: it binds
+127.0.0.1 by default, serves only these three paths, and its readiness means
+what an operator needs ("this worker will process what arrives"), not only
+that the process is up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from monitor.log import get_logger
+
+log = get_logger(__name__)
+
+
+class Metrics:
+    """Every metric the worker exports, in one registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.articles = Counter("newsmon_articles_total", "Raw articles processed", ["outcome"], registry=r)
+        self.duplicates = Counter("newsmon_duplicates_total", "Copies found", ["kind"], registry=r)
+        self.entities = Counter("newsmon_entity_tags_total", "Entity tags", ["type"], registry=r)
+        self.events = Counter("newsmon_event_tags_total", "Event tags", ["type", "modality"], registry=r)
+        self.alerts = Counter("newsmon_alerts_total", "Alerts emitted", ["rule_id", "severity", "action"], registry=r)
+        self.deadletters = Counter("newsmon_deadletter_total", "Messages sent to the dead-letter topic", ["reason"], registry=r)
+        self.latency = Histogram(
+            "newsmon_ingest_to_output_seconds", "From watcher ingest to article/alert publish",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=r,
+        )
+        self.reloads = Counter("newsmon_rule_reloads_total", "Rule reloads", ["result"], registry=r)
+        self.rules_loaded = Gauge("newsmon_rules_loaded", "Enabled rules in the running ruleset", registry=r)
+        self.lag = Gauge("newsmon_consumer_lag", "Messages on news.raw not yet processed", ["partition"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+async def serve(metrics: Metrics, ready: Callable[[], tuple[bool, str]], host: str, port: int,
+                before_metrics: Callable[[], object] | None = None) -> web.AppRunner:
+    """Start the server; returns the runner (call `cleanup()` to stop)."""
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        ok, reason = ready()
+        return web.json_response({"ready": ok, "reason": reason}, status=200 if ok else 503)
+
+    async def metrics_view(_: web.Request) -> web.Response:
+        if before_metrics is not None:
+            await before_metrics()  # type: ignore[misc]
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("http_listening", host=host, port=port, paths=["/healthz", "/readyz", "/metrics"])
+    return runner

@@ -1,0 +1,65 @@
+"""The worker's /healthz, /readyz and /metrics, on a running worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from monitor.models import RawArticle
+from tests.daemon import newsmon_env, running
+
+pytestmark = pytest.mark.kafka
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+            return resp.status, await resp.text()
+
+
+async def poll(url: str, check, timeout: float = 90) -> tuple[int, str]:
+    last = (0, "")
+    for _ in range(int(timeout * 4)):
+        try:
+            last = await get(url)
+            if check(*last):
+                return last
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{url}: last answer {last}")
+
+
+def metric(text: str, name: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+
+async def test_health_readiness_and_metrics(kafka_bootstrap, tmp_path):
+    env = newsmon_env(kafka_bootstrap, tmp_path)
+    base = f"http://127.0.0.1:{env['NEWSMON_HTTP_PORT']}"
+    with running(["worker"], env, tmp_path / "worker"):
+        status, body = await poll(f"{base}/readyz", lambda s, b: s == 200)
+        assert '"ready": true' in body and "rules loaded" in body
+        assert (await get(f"{base}/healthz"))[0] == 200
+
+        _, before = await get(f"{base}/metrics")
+        assert metric(before, 'newsmon_articles_total{outcome="unique"}') == 0
+        assert metric(before, "newsmon_rules_loaded") >= 1
+
+        raw = RawArticle(id="m-1", source="wire", content="SEOUL (Wire) -- Kim Jong Un crossed into Russia by train.")
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(f"{env['NEWSMON_TOPIC_PREFIX']}news.raw", key=b"m-1",
+                                         value=raw.model_dump_json().encode())
+        finally:
+            await producer.stop()
+
+        _, after = await poll(f"{base}/metrics",
+                              lambda s, b: metric(b, 'newsmon_articles_total{outcome="unique"}') == 1)
+        assert metric(after, 'newsmon_alerts_total{action="new",rule_id="leader-border-crossing"') == 1
+        assert metric(after, "newsmon_ingest_to_output_seconds_count") == 1
+        assert metric(after, 'newsmon_consumer_lag{partition="0"}') == 0
