@@ -4,6 +4,18 @@ Conditions are compiled once per ruleset into closures, so evaluating an
 article does no parsing. Alert state lives in a plain-data store (a dict
 offline, a faust table in the daemon) keyed by alert id; the id is derived
 from rule and group key, so replays are idempotent.
+
+A matching report goes through four steps, each in one function below:
+
+1. *count* it in its group (`_counted`): articles, sources and, for windowed
+   triggers, timestamped hits; old hits are dropped here, lazily, per group;
+2. *trigger* (`_triggered`): may the group emit? `threshold` and `new_term`
+   decide when an alert opens, `spike` decides for every report;
+3. *throttle* (`_throttled`): at most one emission per period, the rest held;
+4. *emit* (`_emitted`): a new revision, with severity raised by `escalate`.
+
+Every timestamp in state comes from the `now` passed to `evaluate`, so the
+same inputs and times give the same alerts, after a restart too.
 """
 
 from __future__ import annotations
@@ -11,7 +23,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import re2
@@ -19,12 +31,12 @@ import re2
 from monitor.models import Alert, Article, ArticleRef, EntityTag, EventTag, stable_id, utcnow
 from monitor.rules.loader import Ruleset, expand
 from monitor.rules.schema import (
-    AllCond, AnyCond, ArgumentSpec, DuplicateCond, EntityCond, EventCond, MacroCond,
-    NotCond, Rule, SourceCond, TextCond,
+    MAX_ARTICLES_PER_ALERT, AllCond, AnyCond, ArgumentSpec, DuplicateCond, EntityCond,
+    SEVERITIES, EventCond, MacroCond, NotCond, Rule, SourceCond, Spike, TextCond, Threshold,
 )
 from monitor.state import Store
 
-MAX_ARTICLES_PER_ALERT = 50
+MAX_HITS = 1000  # timestamped matches kept per group for threshold / spike windows
 
 
 @dataclass
@@ -204,6 +216,7 @@ _FORMATTER = _SafeFormatter()
 TEMPLATE_FIELDS = (
     "rule_id", "rule_title", "severity", "article_title", "source", "entities",
     "event", "modality", "actors", "destinations", "story_id", "corroboration",
+    "suppressed",
 )
 
 
@@ -221,12 +234,185 @@ class CompiledRule:
     exceptions: list[tuple[Any, Predicate]]
 
 
+# ---------------------------------------------------------------- groups
+
+
+def selector_values(selector: str, article: Article, evidence: Evidence) -> list[str]:
+    """The values a group_by / new_term selector takes for one matching report.
+
+    Entities and events come from the evidence, i.e. what made the rule
+    match, not from everything tagged in the article."""
+    if selector == "story":
+        return [article.story_id or article.id]
+    if selector == "source":
+        return [_source(article)]
+    if selector == "entity":
+        return [e.id for e in evidence.entities]
+    if selector == "event.type":
+        return [ev.type for ev in evidence.events]
+    if selector.startswith("event."):
+        slot = selector.removeprefix("event.")
+        return [i for ev in evidence.events for i in ev.arguments.get(slot, [])]
+    return []  # "rule": a single group for the whole rule
+
+
+def group_key(selectors: tuple[str, ...], article: Article, evidence: Evidence) -> str:
+    """Each selector's distinct values, sorted and joined by ',', selectors
+    joined by '|' in the order given. Sorting makes the key (so the alert id)
+    independent of tagging order; the default [story] gives the bare story
+    id, so alert ids are the same as before group_by existed."""
+    return "|".join(",".join(sorted(set(selector_values(s, article, evidence)))) for s in selectors)
+
+
+def term_key(rule_id: str, selector: str, value: str) -> str:
+    """Store key of a new_term value; prefixed so it never looks like an alert id."""
+    return "term:" + stable_id(rule_id, selector, value)
+
+
+def _source(article: Article) -> str:
+    return article.agency or article.source
+
+
+# ---------------------------------------------------------------- group state
+#
+# One plain dict per group, under the alert id, replaced (never mutated) on
+# every counted report:
+#   revision    emissions so far; 0 while a trigger holds the alert back
+#   created_at  first emission (ISO), None before
+#   articles    counted reports (ArticleRef JSON), newest MAX_ARTICLES_PER_ALERT
+#   sources     distinct sources of those reports
+#   hits        [{id, at, source}] recent reports, only for threshold / spike
+#   emitted_at  throttle only: last emission; held: reports held back since;
+#   severity    and the severity it carried
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _younger(hits: list[dict], now: datetime, window: timedelta) -> list[dict]:
+    """Hits less than `window` old: every window in the language is half-open,
+    so a report exactly `window` old no longer counts."""
+    return [h for h in hits if now - _ts(h["at"]) < window]
+
+
+def _already_counted(state: dict, article_id: str) -> bool:
+    return any(a["id"] == article_id for a in state["articles"]) or any(
+        h["id"] == article_id for h in state.get("hits", ())
+    )
+
+
+def _hit_horizon(rule: Rule, state: dict) -> timedelta | None:
+    """How far back hits are needed, or None when the rule needs none. A
+    threshold only needs them until its alert opens; a spike always does."""
+    if rule.spike is not None:
+        return rule.spike.window + rule.spike.baseline
+    if rule.threshold is not None and state["revision"] == 0:
+        return rule.threshold.within
+    return None
+
+
+def _counted(previous: dict | None, rule: Rule, ref: ArticleRef, now: datetime) -> dict:
+    """The group's state with this report counted, and hits outside every
+    window dropped: expiry happens here, lazily, for the one group touched."""
+    state = previous or {"revision": 0, "created_at": None, "articles": [], "sources": []}
+    state = {
+        **state,
+        "articles": (state["articles"] + [ref.model_dump(mode="json")])[-MAX_ARTICLES_PER_ALERT:],
+        "sources": state["sources"] + ([ref.source] if ref.source not in state["sources"] else []),
+    }
+    horizon = _hit_horizon(rule, state)
+    if horizon is None:
+        state.pop("hits", None)
+        return state
+    hit = {"id": ref.id, "at": now.isoformat(), "source": ref.source}
+    state["hits"] = (_younger(state.get("hits", []), now, horizon) + [hit])[-MAX_HITS:]
+    return _only_window_until_open(rule, state, now)
+
+
+def _only_window_until_open(rule: Rule, state: dict, now: datetime) -> dict:
+    """Until its alert opens, a windowed trigger keeps only the reports inside
+    its window, so the alert that opens lists (and counts as corroboration)
+    exactly the reports that opened it."""
+    window = rule.threshold.within if rule.threshold else rule.spike.window if rule.spike else None
+    if state["revision"] > 0 or window is None:
+        return state
+    recent = {h["id"] for h in _younger(state["hits"], now, window)}
+    articles = [a for a in state["articles"] if a["id"] in recent]
+    return {**state, "articles": articles, "sources": list(dict.fromkeys(a["source"] for a in articles))}
+
+
+def _threshold_met(spec: Threshold, hits: list[dict], now: datetime) -> bool:
+    recent = _younger(hits, now, spec.within)
+    return len(recent) >= spec.count and len({h["source"] for h in recent}) >= spec.distinct_sources
+
+
+def _spiking(spec: Spike, hits: list[dict], now: datetime) -> bool:
+    """Rate in the last `window` >= ratio x rate in the `baseline` before it.
+    Compared as counts scaled by the other window's length, so no division."""
+    current = len(_younger(hits, now, spec.window))
+    before = len(_younger(hits, now, spec.window + spec.baseline)) - current
+    rates_ok = current * spec.baseline.total_seconds() >= spec.ratio * before * spec.window.total_seconds()
+    return current >= spec.min_count and rates_ok
+
+
+def _triggered(rule: Rule, state: dict, now: datetime, new_term_seen: bool) -> bool:
+    """May this report emit? threshold and new_term only decide when the
+    alert opens (later reports update it); spike is checked on every report,
+    so a group that calms down goes quiet again."""
+    if rule.spike is not None:
+        return _spiking(rule.spike, state["hits"], now)
+    if state["revision"] > 0:
+        return True
+    if rule.threshold is not None:
+        return _threshold_met(rule.threshold, state["hits"], now)
+    if rule.new_term is not None:
+        return new_term_seen
+    return True
+
+
+def _severity(rule: Rule, state: dict) -> str:
+    escalate = rule.escalate
+    if escalate is not None and len(state["articles"]) >= escalate.at_corroboration:
+        return escalate.to
+    return rule.severity
+
+
+def _throttled(rule: Rule, state: dict, severity: str, now: datetime) -> bool:
+    """Held back by throttle? Never the first emission, and never one that
+    raises severity: an escalation is news, not noise."""
+    if rule.throttle is None or state["revision"] == 0 or "emitted_at" not in state:
+        return False
+    if SEVERITIES.index(severity) > SEVERITIES.index(state.get("severity", rule.severity)):
+        return False
+    return now - _ts(state["emitted_at"]) < rule.throttle.period
+
+
+def _emitted(rule: Rule, state: dict, severity: str, now: datetime) -> dict:
+    out = {**state, "revision": state["revision"] + 1, "created_at": state["created_at"] or now.isoformat()}
+    if rule.throttle is not None:
+        out.update(emitted_at=now.isoformat(), held=0, severity=severity)
+    return out
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Reports a throttle held back since the previous emission."""
+
+    held: int = 0
+    since: str | None = None
+
+    def text(self) -> str:
+        plural = "s" if self.held != 1 else ""
+        return f"(+{self.held} more matching report{plural} held back since {self.since})"
+
+
 class RuleEngine:
     """Matches articles to rules and turns matches into new or updated alerts."""
 
     def __init__(self, ruleset: Ruleset, store: Store | None = None):
         self.store: Store = store if store is not None else {}
-        self.suppressed: dict[str, int] = {}
+        self.suppressed: dict[str, int] = {}  # per rule: matches an exception suppressed
         self.ruleset = ruleset
         self.compiled = [
             CompiledRule(
@@ -238,7 +424,8 @@ class RuleEngine:
         ]
 
     def evaluate(self, article: Article, now: datetime | None = None) -> list[Alert]:
-        """Alerts this article creates or updates. Duplicates never fire."""
+        """Alerts this article creates or updates. Duplicates never fire, and
+        never count towards any threshold, spike, new term or throttle."""
         if article.is_duplicate:
             return []
         now = now or utcnow()
@@ -264,55 +451,72 @@ class RuleEngine:
         )
 
     def _record(self, rule: Rule, article: Article, evidence: Evidence, now: datetime) -> Alert | None:
-        group_key = (article.story_id or article.id) if rule.novelty.per == "story" else ""
-        alert_id = stable_id(rule.id, group_key)
-        state = self.store.get(alert_id)
+        """Count one matching report in its group; return the alert if it emits."""
+        key = group_key(rule.grouping, article, evidence)
+        alert_id = stable_id(rule.id, key)
+        previous = self.store.get(alert_id)
+        if previous is not None and _already_counted(previous, article.id):
+            return None  # replay of an article already counted
         ref = ArticleRef(
-            id=article.id, url=article.url, source=article.agency or article.source,
+            id=article.id, url=article.url, source=_source(article),
             published=article.published, title=article.title,
         )
-        if state is None:
-            state = {
-                "revision": 1, "created_at": now.isoformat(),
-                "articles": [ref.model_dump(mode="json")], "sources": [ref.source],
-            }
-            action = "new"
-        else:
-            if any(a["id"] == article.id for a in state["articles"]):
-                return None  # replay of an article already counted
-            sources = state["sources"] + ([ref.source] if ref.source not in state["sources"] else [])
-            state = {
-                "revision": state["revision"] + 1, "created_at": state["created_at"],
-                "articles": (state["articles"] + [ref.model_dump(mode="json")])[-MAX_ARTICLES_PER_ALERT:],
-                "sources": sources,
-            }
-            action = "update"
+        state = _counted(previous, rule, ref, now)
+        new_term_seen = self._note_terms(rule, article, evidence, now)
+        if not _triggered(rule, state, now, new_term_seen):
+            self.store[alert_id] = state  # counted, silently
+            return None
+        severity = _severity(rule, state)
+        if _throttled(rule, state, severity, now):
+            self.store[alert_id] = {**state, "held": state.get("held", 0) + 1}
+            return None
+        digest = Digest(state.get("held", 0), state.get("emitted_at"))
+        state = _emitted(rule, state, severity, now)
         self.store[alert_id] = state  # assign, never mutate: faust persists on assignment
-        return self._alert(rule, alert_id, group_key, state, action, article, evidence, now)
+        return self._alert(rule, alert_id, key, state, severity, article, evidence, now, digest)
 
-    def _alert(self, rule, alert_id, group_key, state, action, article, evidence, now) -> Alert:
+    def _note_terms(self, rule: Rule, article: Article, evidence: Evidence, now: datetime) -> bool:
+        """Remember that this rule saw the report's new_term values now; True
+        if any of them had not been seen within the lookback. One store key
+        per value, so the cost is per value in this report, never per history."""
+        spec = rule.new_term
+        if spec is None:
+            return False
+        unseen = False
+        for value in sorted(set(selector_values(spec.field, article, evidence))):
+            key = term_key(rule.id, spec.field, value)
+            seen = self.store.get(key)
+            if seen is None or now - _ts(seen["seen_at"]) >= spec.within:
+                unseen = True
+            self.store[key] = {"rule": rule.id, "field": spec.field, "value": value, "seen_at": now.isoformat()}
+        return unseen
+
+    def _alert(self, rule, alert_id, group_key, state, severity, article, evidence, now, digest: Digest) -> Alert:
         events = evidence.events
         context = {
-            "rule_id": rule.id, "rule_title": rule.title, "severity": rule.severity,
-            "article_title": article.title or "", "source": article.agency or article.source,
+            "rule_id": rule.id, "rule_title": rule.title, "severity": severity,
+            "article_title": article.title or "", "source": _source(article),
             "entities": ", ".join(e.name for e in evidence.entities),
             "event": events[0].type if events else "",
             "modality": events[0].modality if events else "",
             "actors": _argument_names(events, "actor", article),
             "destinations": _argument_names(events, "destination", article),
             "story_id": article.story_id or "", "corroboration": len(state["articles"]),
+            "suppressed": digest.held,
         }
         title = render(rule.template.title, context) if rule.template.title else rule.title
         summary = render(rule.template.summary, context) if rule.template.summary else (article.title or "")
+        if rule.throttle is not None and rule.throttle.digest and digest.held:
+            summary = f"{summary} {digest.text()}".strip()
         return Alert(
-            id=alert_id, rule_id=rule.id, rule_version=rule.version, severity=rule.severity,
-            action=action, revision=state["revision"], title=title, summary=summary,
-            group_key=group_key, story_id=article.story_id,
+            id=alert_id, rule_id=rule.id, rule_version=rule.version, severity=severity,
+            action="new" if state["revision"] == 1 else "update", revision=state["revision"],
+            title=title, summary=summary, group_key=group_key, story_id=article.story_id,
             articles=[ArticleRef.model_validate(a) for a in state["articles"]],
             entities=evidence.entities, events=events,
             corroboration=len(state["articles"]), sources=state["sources"],
             destinations=rule.destinations,
-            created_at=datetime.fromisoformat(state["created_at"]), updated_at=now,
+            created_at=_ts(state["created_at"]), updated_at=now,
             ingested_at=article.ingested_at,
         )
 

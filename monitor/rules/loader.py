@@ -3,15 +3,20 @@
 Errors are collected, not raised one at a time: a rule author sees every
 problem in one run, each with file, line, column, rule id, what is wrong and
 a suggestion. A ruleset with any error is never half-applied.
+
+Lint findings (unused lists and macros, rules with the same match, expired
+exceptions) are warnings: they are reported the same way but never stop a
+ruleset from loading.
 """
 
 from __future__ import annotations
 
-import difflib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import re2
 from pydantic import BaseModel, ValidationError
@@ -20,8 +25,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from monitor.rules.schema import (
-    CONDITION_KEYS, AllCond, AnyCond, Condition, EntityCond, EventCond, MacroCond,
-    NotCond, Rule, RuleFile, TextCond,
+    CONDITION_KEYS, AllCond, AnyCond, EntityCond, EventCond, MacroCond, NotCond, Rule,
+    RuleFile, TextCond, suggest,
 )
 
 MAX_YAML_NODES = 100_000
@@ -73,9 +78,14 @@ class Ruleset:
         return {lr.rule.id: lr.rule for lr in self.rules}
 
 
-def suggest(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
+@dataclass(frozen=True)
+class Problem:
+    """One finding of the semantic checks; `at` is the key path under the rule."""
+
+    message: str
+    suggestion: str | None = None
+    level: str = "error"
+    at: tuple = ()
 
 
 def _yaml() -> YAML:
@@ -165,7 +175,13 @@ def _validation_errors(path: str, root: Any, exc: ValidationError) -> list[RuleE
         loc = tuple(err["loc"])
         line, col = _position(root, loc)
         message, hint = err["msg"], None
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "rule_value":  # raised by schema.rule_error: message, hint, key
+            ctx = err.get("ctx") or {}
+            message, hint = ctx.get("message", message), ctx.get("suggestion")
+            if ctx.get("at"):
+                loc = loc + (ctx["at"],)
+                line, col = _position(root, loc)
+        elif err["type"] == "extra_forbidden":
             parent = _model_for(loc[:-1])
             valid = sorted(parent.model_fields) if parent else []
             message = f"unknown key {loc[-1]!r}"
@@ -201,11 +217,11 @@ def _model_for(loc: tuple) -> type[BaseModel] | None:
         return Rule
     if last in _KEY_MODELS:
         return _KEY_MODELS[last]
-    if isinstance(last, str):
-        for model in (Rule,):
-            ann = model.model_fields.get(last)
-            if ann is not None and isinstance(ann.annotation, type) and issubclass(ann.annotation, BaseModel):
-                return ann.annotation
+    if isinstance(last, str) and last in Rule.model_fields:
+        annotation = Rule.model_fields[last].annotation
+        for candidate in (annotation, *get_args(annotation)):  # `Throttle | None` -> Throttle
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                return candidate
     return None
 
 
@@ -266,10 +282,13 @@ def parse_file(path: Path) -> tuple[RuleFile | None, Any, list[RuleError]]:
 
 def load_ruleset(
     directory: Path | str, known_entities: set[str] | None = None,
-    known_events: set[str] | None = None,
+    known_events: set[str] | None = None, *, today: date | None = None,
 ) -> Ruleset:
-    """Load and check every rule file under `directory`; raise RulesetError on any error."""
+    """Load and check every rule file under `directory`; raise RulesetError on any error.
+
+    `today` (default: the UTC date) decides which exceptions have expired."""
     directory = Path(directory)
+    today = today or datetime.now(UTC).date()
     errors: list[RuleError] = []
     ruleset = Ruleset()
     parsed: list[tuple[Path, RuleFile, Any]] = []
@@ -297,12 +316,11 @@ def load_ruleset(
                 errors.append(RuleError(str(path), line, col, f"duplicate rule id (first in {seen_ids[rule.id]})", rule.id))
                 continue
             seen_ids[rule.id] = str(path)
-            problems = _check_rule(rule, ruleset, known_entities, known_events)
-            errors.extend(
-                RuleError(str(path), line, col, msg, rule.id, hint, level)
-                for msg, hint, level in problems
-            )
+            for problem in _check_rule(rule, ruleset, known_entities, known_events, today):
+                p_line, p_col = _position(root, ("rules", index, *problem.at)) if problem.at else (line, col)
+                errors.append(RuleError(str(path), p_line, p_col, problem.message, rule.id, problem.suggestion, problem.level))
             ruleset.rules.append(LoadedRule(rule, str(path), line))
+    errors.extend(_lint(parsed, ruleset))
     hard = [e for e in errors if e.level == "error"]
     ruleset.warnings = [e for e in errors if e.level != "error"]
     if hard:
@@ -319,38 +337,107 @@ def _conditions(cond: Any, depth: int = 0) -> Iterable[tuple[Any, int]]:
         yield from _conditions(cond.not_, depth + 1)
 
 
-def _check_rule(rule: Rule, ruleset: Ruleset, known_entities, known_events):
+def _check_rule(rule: Rule, ruleset: Ruleset, known_entities, known_events, today: date) -> list[Problem]:
     """Semantic checks pydantic cannot do: references, regexes, depth."""
-    problems: list[tuple[str, str | None, str]] = []
+    problems: list[Problem] = []
     roots = [rule.match] + [exc.match for exc in rule.exceptions]
     for root in roots:
         for cond, depth in _conditions(root):
             if depth > MAX_CONDITION_DEPTH:
-                problems.append((f"conditions nested deeper than {MAX_CONDITION_DEPTH}", None, "error"))
+                problems.append(Problem(f"conditions nested deeper than {MAX_CONDITION_DEPTH}"))
                 break
             if isinstance(cond, MacroCond) and cond.macro not in ruleset.macros:
-                problems.append((f"unknown macro {cond.macro!r}", suggest(cond.macro, ruleset.macros), "error"))
+                problems.append(Problem(f"unknown macro {cond.macro!r}", suggest(cond.macro, ruleset.macros)))
             if isinstance(cond, TextCond):
                 for pattern in cond.text.regex:
                     try:
                         re2.compile(pattern)
                     except re2.error as exc:
-                        problems.append((f"regex {pattern!r} is not valid RE2: {exc}", "RE2 has no backreferences or lookaround", "error"))
-            ids: list[str] = []
-            if isinstance(cond, EntityCond):
-                ids = cond.entity.any + cond.entity.all + cond.entity.none
-            if isinstance(cond, EventCond):
-                for arg in cond.event.arguments().values():
-                    ids += arg.any
-                if known_events is not None:
-                    for etype in cond.event.type:
-                        if etype not in known_events:
-                            problems.append((f"unknown event type {etype!r}", suggest(etype, known_events), "error"))
+                        problems.append(Problem(f"regex {pattern!r} is not valid RE2: {exc}", "RE2 has no backreferences or lookaround"))
+            if isinstance(cond, EventCond) and known_events is not None:
+                for etype in cond.event.type:
+                    if etype not in known_events:
+                        problems.append(Problem(f"unknown event type {etype!r}", suggest(etype, known_events)))
             if known_entities is not None:
-                for ent in expand(ids, ruleset.lists):
+                for ent in expand(_referenced_ids(cond), ruleset.lists):
                     if ent not in known_entities:
-                        problems.append((f"unknown entity id {ent!r}", suggest(ent, known_entities), "error"))
+                        problems.append(Problem(f"unknown entity id {ent!r}", suggest(ent, known_entities)))
+    problems.extend(_inline_tests_can_fire(rule))
+    problems.extend(_expired_exceptions(rule, today))
     return problems
+
+
+def _inline_tests_can_fire(rule: Rule) -> list[Problem]:
+    """Inline tests run each sample alone on empty state, so a rule that needs
+    several reports cannot pass a `fire` test; say so here, clearly, rather
+    than as a puzzling 'expected to fire' failure."""
+    needed, key = 1, None
+    if rule.threshold is not None:
+        needed, key = rule.threshold.count, "threshold.count"
+    elif rule.spike is not None:
+        needed, key = rule.spike.min_count, "spike.min_count"
+    if needed <= 1 or not rule.tests.fire:
+        return []
+    return [Problem(
+        f"inline fire tests run each sample alone on empty state, so they cannot reach {key} {needed}",
+        "keep no_fire tests inline; check firing with `newsmon scan` over several reports",
+        at=("tests", "fire"),
+    )]
+
+
+def _expired_exceptions(rule: Rule, today: date) -> list[Problem]:
+    return [
+        Problem(
+            f"expired exception {exc.name!r}: its until date {exc.until} has passed, so it suppresses nothing",
+            "remove it, or move `until` forward if the false positive persists",
+            "warning", ("exceptions", index, "until"),
+        )
+        for index, exc in enumerate(rule.exceptions)
+        if exc.until is not None and exc.until < today
+    ]
+
+
+def _lint(parsed: list[tuple[Path, RuleFile, Any]], ruleset: Ruleset) -> list[RuleError]:
+    """Ruleset-wide warnings: definitions nothing uses, rules that repeat each other."""
+    used_lists: set[str] = set()
+    used_macros: set[str] = set()
+    roots = [cond for _, model, _ in parsed for cond in model.macros.values()]
+    roots += [c for _, model, _ in parsed for r in model.rules for c in [r.match] + [e.match for e in r.exceptions]]
+    for root in roots:
+        for cond, _ in _conditions(root):
+            used_macros.update([cond.macro] if isinstance(cond, MacroCond) else [])
+            used_lists.update(_referenced_ids(cond))
+    warnings: list[RuleError] = []
+    first_with_match: dict[str, str] = {}
+    for path, model, root in parsed:
+        for kind, names, used in (("list", model.lists, used_lists), ("macro", model.macros, used_macros)):
+            for name in names:
+                if name not in used:
+                    line, col = _position(root, (f"{kind}s", name))
+                    warnings.append(RuleError(
+                        str(path), line, col, f"{kind} {name!r} is defined but no rule uses it",
+                        suggestion="remove it, or refer to it from a rule", level="warning",
+                    ))
+        for index, rule in enumerate(model.rules):
+            key = json.dumps(rule.match.model_dump(mode="json", by_alias=True), sort_keys=True)
+            line, col = _position(root, ("rules", index, "match"))
+            if key in first_with_match:
+                warnings.append(RuleError(
+                    str(path), line, col, f"same match condition as rule {first_with_match[key]}", rule.id,
+                    "merge the two rules, or make their conditions differ", "warning",
+                ))
+            else:
+                first_with_match[key] = f"{rule.id!r} ({path.name}:{line})"
+    return warnings
+
+
+def _referenced_ids(cond: Any) -> list[str]:
+    """Entity ids and list names one condition names (lists expand in place)."""
+    if isinstance(cond, EntityCond):
+        return cond.entity.any + cond.entity.all + cond.entity.none
+    if isinstance(cond, EventCond):
+        return [i for arg in cond.event.arguments().values() for i in arg.any]
+    return []
 
 
 def expand(ids: Iterable[str], lists: dict[str, list[str]]) -> list[str]:

@@ -5,21 +5,49 @@ that silently never fires. A condition is a mapping with exactly one key
 (``entity``, ``event``, ``text``, ``source``, ``duplicate``, ``all``, ``any``,
 ``not`` or ``macro``); the key picks the model, so validation errors come from
 that one branch only and stay readable.
+
+The stateful keys of a rule (``group_by``, ``threshold``, ``spike``,
+``new_term``, ``throttle``, ``escalate``) only describe behaviour; the engine
+keeps their state. Durations are strings such as ``30s``, ``15m``, ``6h``, ``7d``.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal, Union
+import difflib
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
+    PlainSerializer, Tag, WithJsonSchema, field_validator, model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from monitor.models import Modality, Severity
 
 MODALITIES: tuple[str, ...] = ("asserted", "planned", "speculative", "denied", "conditional")
+SEVERITIES: tuple[str, ...] = get_args(Severity)  # lowest first
 CONDITION_KEYS: tuple[str, ...] = (
     "entity", "event", "text", "source", "duplicate", "all", "any", "not", "macro",
 )
+SLOTS: tuple[str, ...] = ("actor", "destination", "location", "counterpart", "item")
+# What a group_by / new_term selector may name; see engine.selector_values.
+SELECTORS: tuple[str, ...] = ("story", "source", "entity", "event.type") + tuple(f"event.{s}" for s in SLOTS)
+MAX_ARTICLES_PER_ALERT = 50  # an alert lists (and counts as corroboration) the newest 50 reports
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
+
+
+def rule_error(message: str, suggestion: str | None = None, at: str | None = None) -> PydanticCustomError:
+    """A validation error the loader shows as-is: `suggestion` becomes the
+    hint, and `at` names the key (under the failing mapping) to point the
+    line number at."""
+    return PydanticCustomError("rule_value", "{message}", {"message": message, "suggestion": suggestion, "at": at})
 
 
 class _Strict(BaseModel):
@@ -76,8 +104,7 @@ class EventSpec(_Strict):
     )(_argument)
 
     def arguments(self) -> dict[str, ArgumentSpec]:
-        slots = ("actor", "destination", "location", "counterpart", "item")
-        return {s: getattr(self, s) for s in slots if getattr(self, s) is not None}
+        return {s: getattr(self, s) for s in SLOTS if getattr(self, s) is not None}
 
 
 class TextSpec(_Strict):
@@ -177,6 +204,113 @@ class Novelty(_Strict):
     per: Literal["story", "rule"] = "story"
 
 
+_DURATION = re.compile(r"([0-9]+)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION_HELP = "write a whole number and a unit s, m, h or d, e.g. 30s, 15m, 6h, 7d"
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`6h` -> timedelta(hours=6). Only this one form, so `6`, `6 hours`
+    or `PT6H` are errors instead of silently meaning seconds."""
+    if isinstance(value, timedelta):
+        return value
+    text = value.strip() if isinstance(value, str) else None
+    match = _DURATION.fullmatch(text) if text else None
+    if match is None:
+        number = isinstance(value, int) and not isinstance(value, bool)
+        hint = f"add a unit s, m, h or d, e.g. '{value}h'" if number else DURATION_HELP
+        raise rule_error(f"invalid duration {value!r}", hint)
+    amount = int(match.group(1))
+    if amount == 0:
+        raise rule_error(f"invalid duration {value!r}: it must be longer than zero", DURATION_HELP)
+    return timedelta(seconds=amount * _UNIT_SECONDS[match.group(2)])
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of parse_duration, in the largest unit that divides evenly."""
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]+[smhd]$", "examples": ["30s", "15m", "6h", "7d"]}),
+]
+
+
+def _selector(value: str) -> str:
+    if value not in SELECTORS:
+        valid = ", ".join(SELECTORS)
+        raise rule_error(f"unknown selector {value!r}", suggest(value, SELECTORS) or f"use one of: {valid}")
+    return value
+
+
+def _group_selector(value: str) -> str:
+    return value if value == "rule" else _selector(value)
+
+
+Selector = Annotated[str, AfterValidator(_selector)]
+GroupSelector = Annotated[str, AfterValidator(_group_selector)]
+
+
+class Threshold(_Strict):
+    """Open the alert only once enough independent reports agree (ElastAlert
+    'frequency'): one blog post is not yet news, three wires within hours are."""
+
+    count: int = Field(ge=1, description="matching reports needed within the window")
+    distinct_sources: int = Field(default=1, ge=1, description="from at least this many sources")
+    within: Duration
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Threshold:
+        if self.distinct_sources > self.count:
+            raise rule_error(
+                f"distinct_sources {self.distinct_sources} is more than count {self.count}: it could never fire",
+                f"raise count to at least {self.distinct_sources}", at="distinct_sources",
+            )
+        return self
+
+
+class Spike(_Strict):
+    """Emit while the group's report rate in `window` is at least `ratio` times
+    its rate over the `baseline` before it: coverage surging, not just present."""
+
+    window: Duration
+    baseline: Duration
+    ratio: float = Field(ge=1, description="current rate / baseline rate")
+    min_count: int = Field(default=3, ge=1, description="at least this many reports in the window")
+
+
+class NewTerm(_Strict):
+    """Open the alert only when the report carries a value of `field` this rule
+    has not seen within the lookback, e.g. a new destination country."""
+
+    field: Selector
+    within: Duration
+
+
+class Throttle(_Strict):
+    """At most one emission per group per period; the rest are counted."""
+
+    period: Duration
+    digest: bool = Field(default=False, description="say in the next alert how many were held back")
+
+
+class Escalate(_Strict):
+    """Raise severity once enough reports corroborate the alert."""
+
+    at_corroboration: int = Field(ge=2, le=MAX_ARTICLES_PER_ALERT)
+    to: Severity
+
+
+TRIGGERS: tuple[str, ...] = ("threshold", "spike", "new_term")
+
+
 class Templates(_Strict):
     title: str | None = Field(default=None, description="str.format over the alert context")
     summary: str | None = None
@@ -205,6 +339,46 @@ class Rule(_Strict):
         default_factory=list, description="extra alert topics, e.g. alerts.high"
     )
     tests: RuleTests = Field(default_factory=RuleTests)
+    group_by: list[GroupSelector] | None = Field(
+        default=None, min_length=1, description="alert group; default [story]"
+    )
+    threshold: Threshold | None = None
+    spike: Spike | None = None
+    new_term: NewTerm | None = None
+    throttle: Throttle | None = None
+    escalate: Escalate | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        """Combinations that have no single clear meaning are refused."""
+        if self.group_by is not None and "novelty" in self.model_fields_set:
+            raise rule_error(
+                "novelty and group_by both set", "novelty: {per: X} is short for group_by: [X]; keep one",
+                at="group_by",
+            )
+        if self.group_by is not None and "rule" in self.group_by and len(self.group_by) > 1:
+            raise rule_error(
+                "group_by 'rule' means one alert for the whole rule and cannot be combined",
+                "use group_by: [rule] alone, or drop 'rule'", at="group_by",
+            )
+        triggers = [t for t in TRIGGERS if getattr(self, t) is not None]
+        if len(triggers) > 1:
+            raise rule_error(
+                f"{' and '.join(triggers)} are alternative triggers; a rule takes at most one",
+                "split it into two rules", at=triggers[1],
+            )
+        if self.escalate and SEVERITIES.index(self.escalate.to) <= SEVERITIES.index(self.severity):
+            raise rule_error(
+                f"escalate.to {self.escalate.to!r} is not above the rule's severity {self.severity!r}",
+                f"use one of: {', '.join(SEVERITIES[SEVERITIES.index(self.severity) + 1:]) or '(none: already critical)'}",
+                at="escalate",
+            )
+        return self
+
+    @property
+    def grouping(self) -> tuple[str, ...]:
+        """The group_by selectors in force: `novelty.per` is sugar for them."""
+        return tuple(self.group_by) if self.group_by is not None else (self.novelty.per,)
 
 
 class RuleFile(_Strict):
