@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from watchfiles import awatch
 
 from monitor.config import Settings
+from monitor.enrich.yamlfile import RuleFileError
 from monitor.log import get_logger
 from monitor.models import RawArticle, utcnow
-from monitor.enrich.yamlfile import RuleFileError
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import RulesetError
 from monitor.state import STORE_NAMES, StateStores
@@ -64,6 +64,7 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         datadir=str(settings.data_dir / "faust"),
         **extra,
     )
+
     def topic(name: str):
         # internal=True: faust creates the topic, so a fresh cluster needs no set-up
         return app.topic(name, value_serializer="raw", key_serializer="raw",
@@ -87,6 +88,10 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
             out[topic_name] = topic(topic_name)
         await out[topic_name].send(key=key.encode(), value=model.model_dump_json().encode())
 
+    async def dead_letter(event, key: str, reason: str, label: str) -> None:
+        await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, event.value))
+        metrics.deadletters.labels(label).inc()
+
     @app.agent(raw_topic, name="process_raw")
     async def process_raw(stream):
         async for event in stream.events():
@@ -94,24 +99,20 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
             # (faust-streaming#216); the core must not see half-restored state
             await app.tables.recovery.completed.wait()
             key = event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
-            payload = event.value
+            processed_offsets[event.message.partition] = event.message.offset
             try:
-                raw = RawArticle.model_validate_json(payload)
+                raw = RawArticle.model_validate_json(event.value)
             except ValidationError as exc:
                 reason = f"invalid RawArticle: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
                 log.warning("poison_message", key=key, reason=reason)
-                await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, payload))
-                metrics.deadletters.labels("invalid").inc()
-                processed_offsets[event.message.partition] = event.message.offset
+                await dead_letter(event, key, reason, "invalid")
                 continue
             try:
                 result = pipeline.process(raw)
             except Exception as exc:  # one bad article never stops the stream
                 reason = f"processing failed: {type(exc).__name__}: {exc}"
                 log.error("article_failed", article_id=raw.id, reason=reason, tb=traceback.format_exc(limit=5))
-                await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, payload))
-                metrics.deadletters.labels("processing_failed").inc()
-                processed_offsets[event.message.partition] = event.message.offset
+                await dead_letter(event, key, reason, "processing_failed")
                 continue
             article = result.article
             target = "duplicates" if article.is_duplicate else "articles"
@@ -124,7 +125,6 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
             log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,
                      story_id=article.story_id, alerts=len(result.alerts))
             observe(metrics, result)
-            processed_offsets[event.message.partition] = event.message.offset
 
     @app.task
     async def reseek_after_recovery() -> None:
