@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.enrich.watchlist import EntitySpec
-from monitor.models import RawArticle
+from monitor.models import RawArticle, stable_id
 
 T0 = datetime(2024, 3, 1, 6, 0, tzinfo=timezone.utc)
 UNIVERSE_SIZE = 10_000
@@ -269,7 +269,8 @@ BODY = [
     "{PR} said the decision to {ACTION} had been taken after weeks of consultation.",
     "Officials in {PL} said {N} people had been {AFFECTED} since {DAY}.",
     "The {O} said in a statement that it was monitoring {TOPIC} closely and would {ACTION} if needed.",
-    "According to figures published by the {O}, {METRIC} rose {PCT} percent in {MON}, the largest increase since {YEAR}.",
+    "According to figures published by the {O}, {METRIC} rose {PCT} percent in {MON}, "
+    "the largest increase since {YEAR}.",
     "{COUNTRY} and {COUNTRY2} have been at odds over {TOPIC} for {NUMW} years.",
     "Analysts at the {O} said {TOPIC} could cost the economy as much as {AMT} this year.",
     "The announcement came {TIMEREL} after {PN} met representatives of the {O} in {CITY}.",
@@ -362,7 +363,9 @@ class _Namer:
         return w[:1].upper() + w[1:]
 
     def surname(self) -> str:
-        return self.word(self.rng.choice((1, 2, 2))) + self.rng.choice(_SURNAME_END)
+        while len(s := self.word(self.rng.choice((1, 2, 2))) + self.rng.choice(_SURNAME_END)) < 2:
+            pass
+        return s
 
     def person(self) -> tuple[str, str, str]:
         """(first, last, honorific)."""
@@ -402,7 +405,7 @@ def _translit(last: str) -> str:
 @lru_cache(maxsize=2)
 def _places(seed: int) -> tuple[str, ...]:
     namer = _Namer(random.Random(seed * 31 + 1))
-    return tuple(dict.fromkeys(namer.place() for _ in range(400)))
+    return tuple(p for p in dict.fromkeys(namer.place() for _ in range(400)) if len(p) >= 4)
 
 
 @lru_cache(maxsize=2)
@@ -750,8 +753,9 @@ class _Writer:
             paras = [textwrap.fill(p, 72, break_long_words=False, break_on_hyphens=False) for p in paras]
         content = "\n\n".join([*head, *paras, *footer_paras])
         slug = _slug(d.title)[:60]
-        url = f"https://{domain}/{d.published:%Y/%m/%d}/{slug}-{d.id}"
-        return RawArticle(id=d.id, source=name, source_kind="feed", url=url, title=d.title,
+        url = f"https://{domain}/{d.published:%Y/%m/%d}/{slug}-{d.id[:8]}"
+        guid = url if d.outlet % 2 == 0 else None  # half the feeds give a guid (the link)
+        return RawArticle(id=d.id, source=name, source_kind="feed", url=url, guid=guid, title=d.title,
                           content=content, content_type="text", published=d.published,
                           ingested_at=d.published)
 
@@ -810,7 +814,7 @@ def _footer(kind: str, name: str, d: _Doc, r: random.Random) -> list[str]:
 def make_corpus(n: int, seed: int = 1, copy_rate: float = 0.10, watched_rate: float = 0.04,
                 per_day: int = 1000) -> Corpus:
     """``n`` raw articles in publication order (see module doc). Ids are
-    ``d000000``... in stream order; every copy comes after its original."""
+    16-hex ``stable_id``s like the watchers'; every copy comes after its original."""
     rng = random.Random(seed)
     w = _Writer(rng, seed)
     n_copies = round(n * copy_rate)
@@ -836,7 +840,7 @@ def make_corpus(n: int, seed: int = 1, copy_rate: float = 0.10, watched_rate: fl
         copies.append(w.copy(base, published, edit))
     docs = sorted(originals + copies, key=lambda d: d.published)
     for i, d in enumerate(docs):
-        d.id = f"d{i:06d}"
+        d.id = stable_id("bench", str(seed), str(i))  # 16 hex, like the watchers' ids
     corpus = Corpus([w.render(d) for d in docs])
     for d in docs:
         corpus.truth[d.id] = DocTruth(
@@ -847,12 +851,20 @@ def make_corpus(n: int, seed: int = 1, copy_rate: float = 0.10, watched_rate: fl
 
 # --------------------------------------------------------------------- rules
 
-PHRASES = sorted({t for dom in DOMAINS.values() for t in dom["topic"] + dom["head"]
-                  if "{" not in t})
+# Rule phrases: specific phrases from the corpus vocabulary (each in a few
+# percent of articles) and phrases the corpus never uses (most watch rules
+# wait for something rare). Same for regexes.
+PHRASES_CORPUS = sorted({t for dom in DOMAINS.values() for t in dom["action"] + dom["incident"]
+                         if "{" not in t})
+PHRASES_RARE = ("nuclear test|coup attempt|chemical weapons|cyberattack|hostage crisis|"
+                "assassination attempt|martial law|naval blockade|mass grave|dirty bomb|"
+                "uranium enrichment|no-fly zone|state of siege|mutiny|border closure|"
+                "airspace violation|ransomware|hijacked|prison break|general strike").split("|")
 REGEXES = [
-    r"\b(?:flood(?:s|ing|ed)?|landslides?)\b", r"\bstate of emergency\b", r"\b\d{2,} (?:people|workers)\b",
-    r"\b(?:strike|walked off)\b", r"\bcurfew in [A-Z]\w+", r"\b(?:sanctions?|embargo)\b",
-    r"\bemergency (?:loan|aid|stocks)\b", r"\bballot(?:s| stuffing)\b",
+    r"\bstate of emergency in [A-Z]\w+", r"\b(?:coup|junta)\b", r"\bsanctions? (?:on|against) [A-Z]\w+",
+    r"\b(?:ballistic|cruise) missiles?\b", r"\b(?:crossed|cross) into\b", r"\bdrones?\b",
+    r"\b(?:nuclear|radiological)\b", r"\bhostages?\b", r"\bin the (?:19[5-9]0|19[6-9]\d)s\b",
+    r"\b\d{4,} (?:people|workers) (?:were|had been) (?:killed|displaced)\b",
 ]
 EVENT_TYPES = ["border_crossing", "arms_transfer", "summit", "sanctions", "military_exercise",
                "missile_launch", "troop_movement"]
@@ -880,8 +892,10 @@ def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[st
                                              "modality": ["asserted", "planned"]}}}
 
     def some_ids(k: int) -> list[str]:
-        pool = ids if rng.random() < 0.7 else countries
-        picked = rng.sample(pool, min(k, len(pool)))
+        if rng.random() < 0.95:
+            picked = rng.sample(ids, min(k, len(ids)))
+        else:
+            picked = rng.sample(countries, rng.randint(1, 2))
         if rng.random() < 0.2:
             picked.append(rng.choice(core))
         return list(dict.fromkeys(picked))
@@ -912,9 +926,11 @@ def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[st
                 spec["min_confidence"] = 0.6
             return {"event": spec}
         if kind == "text_phrases":
-            return {"text": {"phrases": rng.sample(PHRASES, rng.randint(1, 3))}}
+            if rng.random() < 0.1:
+                return {"text": {"phrases": [rng.choice(PHRASES_CORPUS)]}}
+            return {"text": {"phrases": rng.sample(PHRASES_RARE, rng.randint(1, 3))}}
         if kind == "text_all":
-            return {"text": {"all_phrases": rng.sample(PHRASES, 2)}}
+            return {"text": {"all_phrases": rng.sample(PHRASES_CORPUS + PHRASES_RARE, 2)}}
         if kind == "text_regex":
             return {"text": {"regex": [rng.choice(REGEXES)]}}
         if kind == "compound_all":

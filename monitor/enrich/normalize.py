@@ -766,8 +766,8 @@ def _resolve_published(meta: _Meta, raw: RawArticle, context_text: str) -> datet
         return _as_datetime(meta.published, raw)
     if meta.dateline_md is not None:
         near = raw.published.date() if raw.published else None
-        d = infer_year(
-            *meta.dateline_md, near=near, context=_full_dates(context_text),
+        d = infer_year(  # scanning the text for dates only matters without `near`
+            *meta.dateline_md, near=near, context=[] if near else _full_dates(context_text),
             upper=meta.chrome_date,
         )
         if d is not None:

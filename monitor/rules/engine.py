@@ -153,18 +153,21 @@ def _entity_predicate(cond: EntityCond, lists) -> Predicate:
     return check
 
 
-def _argument_ok(spec: ArgumentSpec, ids: list[str], lists, view: View) -> bool:
-    wanted = set(expand(spec.any, lists))
-    if wanted and not wanted.intersection(ids):
-        return False
-    if spec.type and not any(view.entity_types.get(i) in spec.type for i in ids):
-        return False
-    return True
+def _argument_check(spec: ArgumentSpec, lists) -> Callable[[list[str], View], bool]:
+    """Compiled once per rule: list names are expanded here, not per article."""
+    wanted, types = frozenset(expand(spec.any, lists)), frozenset(spec.type)
+
+    def ok(ids: list[str], view: View) -> bool:
+        if wanted and wanted.isdisjoint(ids):
+            return False
+        return not types or any(view.entity_types.get(i) in types for i in ids)
+    return ok
 
 
 def _event_predicate(cond: EventCond, lists) -> Predicate:
     spec = cond.event
-    types, modalities, slots = set(spec.type), set(spec.modality), spec.arguments()
+    types, modalities = set(spec.type), set(spec.modality)
+    slots = {slot: _argument_check(arg, lists) for slot, arg in spec.arguments().items()}
 
     def check(view: View) -> Evidence | None:
         hits = [
@@ -172,7 +175,7 @@ def _event_predicate(cond: EventCond, lists) -> Predicate:
             if ev.type in types
             and ev.modality in modalities
             and ev.confidence >= spec.min_confidence
-            and all(_argument_ok(s, ev.arguments.get(slot, []), lists, view) for slot, s in slots.items())
+            and all(ok(ev.arguments.get(slot, []), view) for slot, ok in slots.items())
         ]
         if not hits:
             return None
