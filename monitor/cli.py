@@ -85,7 +85,7 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) ->
 
     try:
         app = create_app(settings)
-    except (RulesetError, RuleFileError) as exc:
+    except (RulesetError, RuleFileError, ValueError) as exc:
         raise click.ClickException(f"rules are invalid:\n{exc}") from None
     asyncio.run(ensure_topics(settings))
 
@@ -293,8 +293,8 @@ def scan(paths, rules_dir, fmt) -> None:
 
     settings = _settings(rules_dir=rules_dir)
     try:
-        pipeline = Pipeline.from_rules_dir(settings.rules_dir)
-    except (RulesetError, RuleFileError) as exc:
+        pipeline = Pipeline.from_rules_dir(settings.rules_dir, dedup_config=settings.dedup_config())
+    except (RulesetError, RuleFileError, ValueError) as exc:
         raise click.ClickException(f"rules are invalid:\n{exc}") from None
     read_any = False
     for path in paths:

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     feeds_file: Path = Field(default=Path("feeds.yaml"), description="feeds to poll; absent = none")
     data_dir: Path = Path(".newsmon")
     max_file_bytes: int = 10 * 1024 * 1024
+    dedup: dict[str, float] = Field(
+        default_factory=dict,
+        description='dedup threshold overrides (JSON), e.g. {"near_threshold": 0.8, "ttl_hours": 48}',
+    )
     web_enabled: bool = Field(default=False, description="faust's own web server (not needed)")
     web_host: str = "127.0.0.1"
     web_port: int = 6066
@@ -87,6 +91,23 @@ class Settings(BaseSettings):
         if self.worker_id is None:
             return f"{self.app_id}-{socket.gethostname()}"
         return None if self.worker_id.lower() == "none" else self.worker_id
+
+    def dedup_config(self):
+        """DedupConfig with the overrides applied; unknown names are a clear error."""
+        from dataclasses import fields
+        from datetime import timedelta
+
+        from monitor.enrich.dedup import DedupConfig
+
+        overrides = dict(self.dedup)
+        if "ttl_hours" in overrides:
+            overrides["ttl"] = timedelta(hours=overrides.pop("ttl_hours"))
+        valid = {f.name for f in fields(DedupConfig)} - {"ttl"} | {"ttl_hours"}
+        unknown = set(self.dedup) - valid
+        if unknown:
+            raise ValueError(f"NEWSMON_DEDUP: unknown setting(s) {sorted(unknown)}; valid: {sorted(valid)}")
+        return DedupConfig(**{k: (int(v) if isinstance(getattr(DedupConfig, k, None), int) else v)
+                              for k, v in overrides.items()})
 
     @property
     def feeds_state(self) -> Path:

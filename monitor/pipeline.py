@@ -51,9 +51,10 @@ class Pipeline:
         self._since_expiry = 0
 
     @classmethod
-    def from_rules_dir(cls, rules_dir: Path | str, stores: StateStores | None = None) -> Pipeline:
+    def from_rules_dir(cls, rules_dir: Path | str, stores: StateStores | None = None,
+                       dedup_config: DedupConfig | None = None) -> Pipeline:
         tagger = Tagger.from_rules_dir(rules_dir)
-        return cls(tagger, load_rules(rules_dir, tagger), stores)
+        return cls(tagger, load_rules(rules_dir, tagger), stores, dedup_config)
 
     def reload(self, rules_dir: Path | str) -> dict[str, list[str]]:
         """Load watchlists, events and rules afresh and swap them in together.

@@ -78,7 +78,7 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
                         schema=faust.Schema(key_serializer="json", value_serializer="json"))
         for name in STORE_NAMES
     }
-    pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables))
+    pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config())
     metrics = Metrics()
     metrics.rules_loaded.set(len(pipeline.engine.compiled))
     processed_offsets: dict[int, int] = {}  # partition -> last offset handled, for lag

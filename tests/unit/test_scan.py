@@ -107,3 +107,14 @@ def test_json_feed_file_is_read_as_a_feed(tmp_path):
     assert first["published"] == "2022-05-03T08:00:00+00:00"
     assert [a["rule_id"] for a in first["alerts"]] == ["leader-border-crossing"]
     assert second["text"] == "Shares rose.\n\nBonds fell."
+
+
+def test_dedup_thresholds_are_configurable():
+    seeds = [str(seed_path("002")), str(seed_path("003"))]
+    default = [json.loads(line) for line in scan(*seeds).stdout.splitlines()]
+    strict_env = {"NEWSMON_DEDUP": '{"containment_threshold": 0.99, "min_shared_paras": 40}'}
+    strict = CliRunner(env=strict_env).invoke(main, ["scan", *seeds])
+    assert default[1]["dup_kind"] == "version"
+    assert [json.loads(line)["duplicate_of"] for line in strict.stdout.splitlines()] == [None, None]
+    typo = CliRunner(env={"NEWSMON_DEDUP": '{"near_treshold": 0.8}'}).invoke(main, ["scan", *seeds])
+    assert typo.exit_code == 1 and "near_treshold" in typo.output and "near_threshold" in typo.output
