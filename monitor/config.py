@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         description="partitions of news.raw and the state tables (see README, Scaling)",
     )
     inbox_dirs: list[Path] = Field(default_factory=lambda: [Path("inbox")])
+    inbox_mode: str = Field(
+        default="move", pattern="^(move|ledger)$",
+        description="move: published files go to processed/; ledger: they stay, recorded in the data dir",
+    )
     rules_dir: Path = REPO_ROOT / "rules"
     feeds_file: Path = Field(default=Path("feeds.yaml"), description="feeds to poll; absent = none")
     data_dir: Path = Path(".newsmon")
@@ -108,6 +112,10 @@ class Settings(BaseSettings):
             raise ValueError(f"NEWSMON_DEDUP: unknown setting(s) {sorted(unknown)}; valid: {sorted(valid)}")
         return DedupConfig(**{k: (int(v) if isinstance(getattr(DedupConfig, k, None), int) else v)
                               for k, v in overrides.items()})
+
+    @property
+    def inbox_ledger(self) -> Path | None:
+        return self.data_dir / "inbox-ledger.jsonl" if self.inbox_mode == "ledger" else None
 
     @property
     def feeds_state(self) -> Path:

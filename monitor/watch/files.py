@@ -5,6 +5,10 @@ mtime stop changing), is published and acknowledged by the broker, and is
 then moved to `processed/`. A file that cannot be read as an article goes to
 `rejected/` with a `<name>.reason` file beside it. Moving is the ledger: a
 restarted watcher only sees what it has not finished.
+
+For inboxes that must stay untouched (a shared folder, a mirror), ledger mode
+leaves published files in place and appends `path + content hash` to a
+ledger file instead; a file is published again only if its content changes.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -107,11 +112,44 @@ def _from_json(line: str, path: Path, number: int, source: str) -> RawArticle:
         raise RejectedFile(f"line {number}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
+class Ledger:
+    """Published files, as JSON lines of {"path", "sha256"}: appended and fsynced
+    after the broker acknowledged the file, so it never runs ahead of Kafka."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.seen: set[tuple[str, str]] = set()
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                    self.seen.add((entry["path"], entry["sha256"]))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn last line after a crash: that file is simply redone
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self.seen
+
+    def add(self, key: tuple[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"path": key[0], "sha256": key[1]}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.seen.add(key)
+
+
+def _file_key(path: Path) -> tuple[str, str]:
+    with path.open("rb") as fh:
+        return str(path), hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 class InboxWatcher:
     def __init__(
         self, dirs: Iterable[Path], publisher: Publisher, topic: str,
-        max_bytes: int = 10 * 1024 * 1024, settle_seconds: float = 0.3,
+        max_bytes: int = 10 * 1024 * 1024, settle_seconds: float = 0.3, ledger: Path | None = None,
     ):
+        self.ledger = Ledger(ledger) if ledger is not None else None
         self.dirs = [Path(d).resolve() for d in dirs]
         self.publisher = publisher
         self.topic = topic
@@ -152,6 +190,14 @@ class InboxWatcher:
         while not await self._settled(path):
             if not path.exists():
                 return
+        key = None
+        if self.ledger is not None:
+            try:
+                key = _file_key(path)
+            except OSError:
+                return
+            if key in self.ledger:
+                return
         try:
             articles = read_articles(path, self.max_bytes)
         except RejectedFile as exc:
@@ -166,7 +212,10 @@ class InboxWatcher:
             await self.publisher.publish(self.topic, article.id, article)
         self.counts["published"] += len(articles)
         log.info("inbox_published", file=path.name, articles=len(articles), ids=[a.id for a in articles][:5])
-        self._move(path, root, "processed")
+        if self.ledger is not None:
+            self.ledger.add(key)
+        else:
+            self._move(path, root, "processed")
 
     def _move(self, path: Path, root: Path, state: str, reason: str | None = None) -> None:
         target_dir = root / state

@@ -24,7 +24,8 @@ class Watchers:
         topic = settings.topics.raw
         self.parts: list = []
         if inbox:
-            self.parts.append(InboxWatcher(settings.inbox_dirs, self.publisher, topic, settings.max_file_bytes))
+            self.parts.append(InboxWatcher(settings.inbox_dirs, self.publisher, topic, settings.max_file_bytes,
+                                           ledger=settings.inbox_ledger))
         if feeds and settings.feeds_file.exists():
             feed_list = load_feeds(settings.feeds_file)  # invalid feeds.yaml: clear error at start
             self.parts.append(FeedPoller(feed_list, self.publisher, topic, settings.feeds_state))

@@ -66,3 +66,37 @@ async def test_inbox_watcher_survives_broker_restart(own_broker, tmp_path):
     values = await read_topic(own_broker.bootstrap, topic, until=lambda v: len(v) >= 3, timeout=30, settle=2)
     assert sorted(v["content"] for v in values) == sorted(TEXT.format(n=n, detail=d) for n, d in
                                                            [(1, "talks stalled"), (2, "ferries idle"), (3, "deal reached")])
+
+
+async def test_feed_poller_survives_broker_restart(own_broker, tmp_path, monkeypatch):
+    from tests.integration.test_feed_watcher import ChangingFeed
+    from monitor.watch import feeds
+    from monitor.watch.feeds import FeedConfig, FeedPoller
+
+    monkeypatch.setattr(feeds, "MIN_INTERVAL", 0.05)
+    topic = "outage.feed.raw"
+    server = ChangingFeed()
+    await server.server.start_server()
+    publisher = Publisher(own_broker.bootstrap)
+    await publisher.start()
+    feed = FeedConfig(name="wire", url=server.url, interval=0.3)
+    poller = FeedPoller([feed], publisher, topic, tmp_path / "state.json")
+    task = asyncio.create_task(poller.run())
+    try:
+        server.add("g1", "Ferry strike begins")
+        await wait_for(lambda: poller.health["wire"].items_seen >= 1, 30, "first item")
+        await asyncio.to_thread(own_broker.down, 10)
+        server.add("g2", "Ferry strike spreads")
+        await asyncio.sleep(3)
+        await asyncio.to_thread(own_broker.up, 180)
+        server.add("g3", "Ferry strike ends")
+        await wait_for(lambda: poller.health["wire"].items_seen >= 3, 120, "items after restart")
+    finally:
+        poller.stop()
+        await asyncio.wait_for(task, 30)
+        await publisher.stop()
+        server.release.set()
+        await server.server.close()
+
+    values = await read_topic(own_broker.bootstrap, topic, until=lambda v: len(v) >= 3, timeout=30, settle=2)
+    assert sorted(v["guid"] for v in values) == ["g1", "g2", "g3"]

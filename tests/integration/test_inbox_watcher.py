@@ -79,3 +79,31 @@ async def test_inbox_publishes_each_file_once_and_survives_restart(kafka_bootstr
     bodies = sorted(v["content"] for v in values)
     assert bodies == sorted(BODY.format(n=d) for d in ("Monday", "Tuesday", "Wednesday"))
     assert all(v["source"] == "inbox" and v["source_kind"] == "file" for v in values)
+
+
+async def test_ledger_mode_leaves_files_and_publishes_each_content_once(kafka_bootstrap, tmp_path):
+    topic = f"t-{uuid.uuid4().hex[:8]}.news.raw"
+    inbox, ledger = tmp_path / "inbox", tmp_path / "data" / "inbox-ledger.jsonl"
+    inbox.mkdir()
+    story = inbox / "story.txt"
+    story.write_text(BODY.format(n="Thursday"))
+
+    async def run_once(seconds: float = 2.0) -> None:
+        publisher = Publisher(kafka_bootstrap)
+        await publisher.start()
+        watcher = InboxWatcher([inbox], publisher, topic, settle_seconds=0.2, ledger=ledger)
+        task = asyncio.create_task(watcher.run())
+        await asyncio.sleep(seconds)
+        watcher.stop()
+        await asyncio.wait_for(task, 10)
+        await publisher.stop()
+
+    await run_once()
+    assert story.exists() and not (inbox / "processed").exists()  # left in place
+    await run_once()  # restart: already in the ledger
+    story.write_text(BODY.format(n="Friday"))  # new content under the same name
+    await run_once()
+
+    values = await read_topic(kafka_bootstrap, topic, until=lambda v: len(v) >= 2, timeout=30, settle=1.0)
+    assert [v["content"] for v in values] == [BODY.format(n="Thursday"), BODY.format(n="Friday")]
+    assert len(ledger.read_text().splitlines()) == 2
