@@ -22,39 +22,15 @@ import json
 import pickle
 import re
 import unicodedata
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from bench.common import Size, fmt, goal, spread, summary, table, timed
 from bench.corpus import make_corpus
+from monitor.state import JsonStore
 
 DS_THRESHOLD = 0.5
 _WORD = re.compile(r"\w+")
-
-
-class JsonStore(MutableMapping[str, Any]):
-    """Values serialised on assignment and parsed on read, like a faust table."""
-
-    def __init__(self) -> None:
-        self._d: dict[str, str] = {}
-
-    def __getitem__(self, k: str) -> Any:
-        return json.loads(self._d[k])
-
-    def __setitem__(self, k: str, v: Any) -> None:
-        self._d[k] = json.dumps(v)
-
-    def __delitem__(self, k: str) -> None:
-        del self._d[k]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._d))
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def __contains__(self, k: object) -> bool:
-        return k in self._d
 
 
 def _json_bytes(store: MutableMapping[str, Any]) -> int:

@@ -12,7 +12,8 @@ memory back. Two rules follow from faust tables:
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import json
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,3 +32,35 @@ class StateStores:
     stories: Store = field(default_factory=dict)
     story_index: Store = field(default_factory=dict)
     rules: Store = field(default_factory=dict)
+
+
+class JsonStore(MutableMapping[str, Any]):
+    """A store with faust-table semantics, for tests and benchmarks: values are
+    serialised on assignment and parsed on read, so a value that is not plain
+    data fails at once and an in-place change of a read value is lost, as it
+    would be in the daemon."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        return json.loads(self._data[key])
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[key] = json.dumps(value, separators=(",", ":"))
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def nbytes(self) -> int:
+        """Serialised size of keys and values: what the state costs."""
+        return sum(len(k) + len(v) for k, v in self._data.items())

@@ -4,8 +4,6 @@ different stories (even sharing stock text) are never merged."""
 from __future__ import annotations
 
 import itertools
-import json
-from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,35 +12,10 @@ import pytest
 from monitor.enrich.dedup import DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
 from monitor.models import Article, RawArticle
+from monitor.state import JsonStore
 from tests.seeds import seed_text
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
-
-
-class JsonStore(MutableMapping[str, Any]):
-    """Behaves like a faust table: values are serialised on assignment, so
-    in-place mutation of a read value is lost and non-JSON values fail."""
-
-    def __init__(self) -> None:
-        self._d: dict[str, str] = {}
-
-    def __getitem__(self, k: str) -> Any:
-        return json.loads(self._d[k])
-
-    def __setitem__(self, k: str, v: Any) -> None:
-        self._d[k] = json.dumps(v)
-
-    def __delitem__(self, k: str) -> None:
-        del self._d[k]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._d))
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def nbytes(self) -> int:
-        return sum(len(k) + len(v) for k, v in self._d.items())
 
 
 def _dedup(config: DedupConfig | None = None) -> tuple[Deduplicator, JsonStore, JsonStore, JsonStore]:

@@ -13,19 +13,13 @@ from datetime import timedelta
 
 from monitor.models import stable_id
 from monitor.rules.engine import RuleEngine
+from monitor.state import JsonStore
 from tests.unit.test_rules_engine import KIM, RUSSIA, T0, article, engine, entity, event
 
 UKRAINE = ("country:UA", "country", "Ukraine")
 IRAN = ("country:IR", "country", "Iran")
 KIM_ONLY = {"entity": {"any": ["kim_jong_un"]}}
 ARMS = {"event": {"type": "arms_transfer"}}
-
-
-class JsonStore(dict):
-    """A dict that stores what a faust table would persist: JSON, on assignment."""
-
-    def __setitem__(self, key, value):
-        super().__setitem__(key, json.loads(json.dumps(value)))
 
 
 def at(hours: float = 0, **delta) -> object:
@@ -370,7 +364,7 @@ def test_state_is_plain_json_and_replay_is_deterministic():
     first, store = run()
     second, store_again = run()
     assert first == second and store == store_again
-    assert json.loads(json.dumps(store)) == store
+    assert json.loads(json.dumps(store)) == store  # plain data, as a faust table needs
     assert any(k.startswith("term:") for k in store)
 
 
