@@ -80,20 +80,17 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) ->
     from monitor.enrich.yamlfile import RuleFileError
     from monitor.rules.loader import RulesetError
     from monitor.stream.app import create_app
-
     from monitor.stream.topics import ensure_topics
+    from monitor.watch.runner import Watchers
 
     try:
         app = create_app(settings)
+        watchers = Watchers(settings) if watch_inbox else None
     except (RulesetError, RuleFileError, ValueError) as exc:
-        raise click.ClickException(f"rules are invalid:\n{exc}") from None
+        raise click.ClickException(f"cannot start, the configuration is invalid:\n{exc}") from None
     asyncio.run(ensure_topics(settings))
 
-    if watch_inbox:
-        from monitor.watch.runner import Watchers
-
-        watchers = Watchers(settings)
-
+    if watchers is not None:
         @app.task
         async def run_watchers() -> None:
             await watchers.run()
@@ -116,12 +113,16 @@ def watch() -> None:
 
 
 def _run_watchers_alone(settings: Settings, *, inbox: bool, feeds: bool) -> None:
+    from monitor.enrich.yamlfile import RuleFileError
+    from monitor.stream.topics import ensure_topics
     from monitor.watch.runner import Watchers
 
-    from monitor.stream.topics import ensure_topics
+    try:
+        watchers = Watchers(settings, inbox=inbox, feeds=feeds)
+    except (RuleFileError, ValueError) as exc:
+        raise click.ClickException(f"cannot start, the configuration is invalid:\n{exc}") from None
 
     async def go() -> None:
-        watchers = Watchers(settings, inbox=inbox, feeds=feeds)
         await ensure_topics(settings, [settings.topics.raw])
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

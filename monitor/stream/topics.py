@@ -25,11 +25,14 @@ def topic_names(settings: Settings) -> list[str]:
     return [t.raw, t.articles, t.duplicates, t.alerts, t.deadletter]
 
 
-async def ensure_topics(settings: Settings, names: list[str] | None = None, attempts: int = 30) -> None:
-    """Create missing topics; waits (with backoff) while the broker is unreachable."""
+async def ensure_topics(settings: Settings, names: list[str] | None = None, attempts: int | None = None) -> None:
+    """Create missing topics. While the broker is unreachable, wait with backoff
+    (forever by default: a daemon started before its broker just waits)."""
     names = names or topic_names(settings)
     delays = backoff_delays(cap=5.0)
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while attempts is None or attempt < attempts:
+        attempt += 1
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.resolved_bootstrap())
         try:
             await admin.start()

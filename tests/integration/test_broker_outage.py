@@ -100,3 +100,32 @@ async def test_feed_poller_survives_broker_restart(own_broker, tmp_path, monkeyp
 
     values = await read_topic(own_broker.bootstrap, topic, until=lambda v: len(v) >= 3, timeout=30, settle=2)
     assert sorted(v["guid"] for v in values) == ["g1", "g2", "g3"]
+
+
+async def test_worker_started_before_its_broker_waits_then_works(tmp_path):
+    from aiokafka import AIOKafkaProducer
+
+    from monitor.models import RawArticle
+    from tests.daemon import newsmon_env, running
+
+    kafka = LocalKafka(port=pick_port(19492), data_dir=tmp_path / "kafka")
+    env = newsmon_env(kafka.bootstrap, tmp_path)
+    try:
+        with running(["worker"], env, tmp_path / "worker") as worker:
+            await wait_for(lambda: worker.logs().count("broker_unreachable") >= 2, 60, "retries logged")
+            assert worker.proc.poll() is None  # waiting, not crashed
+
+            await asyncio.to_thread(kafka.up, 180)
+            raw = RawArticle(id="late-1", source="wire", content="OSLO (Wire) -- The ferries run again.")
+            producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+            await producer.start()
+            try:
+                await producer.send_and_wait(f"{env['NEWSMON_TOPIC_PREFIX']}news.raw", key=b"late-1",
+                                             value=raw.model_dump_json().encode())
+            finally:
+                await producer.stop()
+            articles = await read_topic(kafka.bootstrap, f"{env['NEWSMON_TOPIC_PREFIX']}news.articles",
+                                        until=lambda v: len(v) >= 1, timeout=120)
+            assert [a["id"] for a in articles] == ["late-1"]
+    finally:
+        await asyncio.to_thread(kafka.down, 10)
