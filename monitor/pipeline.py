@@ -65,7 +65,7 @@ class Pipeline:
         changed and removed."""
         tagger = Tagger.from_rules_dir(rules_dir)
         ruleset = load_rules(rules_dir, tagger)
-        before = {r.id: r for r in self.engine.ruleset.by_id().values()}
+        before = self.engine.ruleset.by_id()
         after = ruleset.by_id()
         self.tagger, self.engine = tagger, RuleEngine(ruleset, self.stores.rules)
         return {
