@@ -21,11 +21,12 @@ same inputs and times give the same alerts, after a restart too.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import ahocorasick
 import re2
 
 from monitor.models import Alert, Article, ArticleRef, EntityTag, EventTag, stable_id, utcnow
@@ -410,8 +411,54 @@ class Digest:
         return f"(+{self.held} more matching report{plural} held back since {self.since})"
 
 
+def required_keys(cond: Any, ruleset: Ruleset) -> frozenset[str] | None:
+    """Keys an article must have for `cond` to be true: entity ids,
+    "event:<type>" and "phrase:<casefolded phrase>". None when no such key exists (text, source, not, ...),
+    so the rule is checked for every article."""
+    if isinstance(cond, EntityCond):
+        spec = cond.entity
+        every, some = expand(spec.all, ruleset.lists), expand(spec.any, ruleset.lists)
+        if every:
+            return frozenset(every[:1])  # each id in `all` is required; one suffices
+        return frozenset(some) or None
+    if isinstance(cond, EventCond):
+        return frozenset(f"event:{t}" for t in cond.event.type)
+    if isinstance(cond, TextCond) and (cond.text.all_phrases or cond.text.phrases):
+        # a phrase's casefolded form occurs in the casefolded text whenever it matches
+        needed = cond.text.all_phrases[:1] or cond.text.phrases
+        return frozenset(f"phrase:{p.casefold()}" for p in needed)
+    if isinstance(cond, MacroCond):
+        return required_keys(ruleset.macros[cond.macro], ruleset)
+    if isinstance(cond, AllCond):
+        known = [k for k in (required_keys(c, ruleset) for c in cond.all) if k is not None]
+        return min(known, key=len) if known else None
+    if isinstance(cond, AnyCond):
+        parts = [required_keys(c, ruleset) for c in cond.any]
+        return None if any(p is None for p in parts) else frozenset().union(*parts)
+    return None
+
+
+def _phrase_automaton(keys: Iterable[str]) -> ahocorasick.Automaton | None:
+    """One Aho-Corasick pass finds every indexed phrase an article contains."""
+    automaton = ahocorasick.Automaton()
+    for key in keys:
+        automaton.add_word(key.removeprefix("phrase:"), key)
+    if len(automaton) == 0:
+        return None
+    automaton.make_automaton()
+    return automaton
+
+
+def article_keys(article: Article) -> set[str]:
+    return {e.id for e in article.entities} | {f"event:{ev.type}" for ev in article.events}
+
+
 class RuleEngine:
-    """Matches articles to rules and turns matches into new or updated alerts."""
+    """Matches articles to rules and turns matches into new or updated alerts.
+
+    Rules are indexed by the entity ids and event types they require, so an
+    article is checked only against the rules it could match (plus the few
+    that require nothing indexable): cost follows candidate rules, not all."""
 
     def __init__(self, ruleset: Ruleset, store: Store | None = None):
         self.store: Store = store if store is not None else {}
@@ -425,6 +472,26 @@ class RuleEngine:
             )
             for lr in ruleset.rules if lr.rule.enabled
         ]
+        self._always: list[int] = []
+        self._index: dict[str, list[int]] = {}
+        for position, compiled in enumerate(self.compiled):
+            keys = required_keys(compiled.rule.match, ruleset)
+            if keys is None:
+                self._always.append(position)
+            for key in keys or ():
+                self._index.setdefault(key, []).append(position)
+        self._phrases = _phrase_automaton(k for k in self._index if k.startswith("phrase:"))
+
+    def candidates(self, article: Article, view: View | None = None) -> list[CompiledRule]:
+        """Rules that could match `article`, in ruleset order."""
+        positions = set(self._always)
+        keys = article_keys(article)
+        if self._phrases is not None:
+            hay = (view or View(article)).haystack(False)
+            keys.update(key for _end, key in self._phrases.iter(hay))
+        for key in keys:
+            positions.update(self._index.get(key, ()))
+        return [self.compiled[p] for p in sorted(positions)]
 
     def evaluate(self, article: Article, now: datetime | None = None) -> list[Alert]:
         """Alerts this article creates or updates. Duplicates never fire, and
@@ -434,7 +501,7 @@ class RuleEngine:
         now = now or utcnow()
         view = View(article)
         alerts = []
-        for compiled in self.compiled:
+        for compiled in self.candidates(article, view):
             evidence = compiled.predicate(view)
             if evidence is None:
                 continue
