@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
 async def read_topic(
@@ -46,3 +46,14 @@ async def read_topic(
     finally:
         await consumer.stop()
     return values
+
+
+async def send_raw(bootstrap: str, topic: str, *raws) -> None:
+    """Publish RawArticles to `topic`, keyed by id, and wait for the broker's ack."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for raw in raws:
+            await producer.send_and_wait(topic, key=raw.id.encode(), value=raw.model_dump_json().encode())
+    finally:
+        await producer.stop()

@@ -12,7 +12,7 @@ import pytest
 from monitor.kafka_local import LocalKafka, pick_port
 from monitor.watch.files import InboxWatcher
 from monitor.watch.publish import Publisher
-from tests.kafka_util import read_topic
+from tests.kafka_util import read_topic, send_raw
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(400)]
 
@@ -103,8 +103,6 @@ async def test_feed_poller_survives_broker_restart(own_broker, tmp_path, monkeyp
 
 
 async def test_worker_started_before_its_broker_waits_then_works(tmp_path):
-    from aiokafka import AIOKafkaProducer
-
     from monitor.models import RawArticle
     from tests.daemon import newsmon_env, running
 
@@ -117,13 +115,7 @@ async def test_worker_started_before_its_broker_waits_then_works(tmp_path):
 
             await asyncio.to_thread(kafka.up, 180)
             raw = RawArticle(id="late-1", source="wire", content="OSLO (Wire) -- The ferries run again.")
-            producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
-            await producer.start()
-            try:
-                await producer.send_and_wait(f"{env['NEWSMON_TOPIC_PREFIX']}news.raw", key=b"late-1",
-                                             value=raw.model_dump_json().encode())
-            finally:
-                await producer.stop()
+            await send_raw(kafka.bootstrap, f"{env['NEWSMON_TOPIC_PREFIX']}news.raw", raw)
             articles = await read_topic(kafka.bootstrap, f"{env['NEWSMON_TOPIC_PREFIX']}news.articles",
                                         until=lambda v: len(v) >= 1, timeout=120)
             assert [a["id"] for a in articles] == ["late-1"]

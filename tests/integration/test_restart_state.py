@@ -7,11 +7,10 @@ import os
 import signal
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from monitor.watch.files import read_articles
 from tests.daemon import newsmon_env, running
-from tests.kafka_util import read_topic
+from tests.kafka_util import read_topic, send_raw
 from tests.seeds import seed_path
 
 pytestmark = pytest.mark.kafka
@@ -21,32 +20,26 @@ async def test_dedup_and_alert_state_survive_kill_9(kafka_bootstrap, tmp_path):
     env = newsmon_env(kafka_bootstrap, tmp_path)
     prefix = env["NEWSMON_TOPIC_PREFIX"]
     raws = {s: read_articles(seed_path(s), 10**6)[0] for s in ("000", "001", "002", "003")}
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
 
     async def send(seed: str) -> None:
-        raw = raws[seed]
-        await producer.send_and_wait(f"{prefix}news.raw", key=raw.id.encode(), value=raw.model_dump_json().encode())
+        await send_raw(kafka_bootstrap, f"{prefix}news.raw", raws[seed])
 
-    try:
-        with running(["worker"], env, tmp_path / "first") as worker:
-            await send("000")
-            await send("002")
-            await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 2, timeout=90)
-            await asyncio.sleep(4)  # past one offset commit interval
-            os.killpg(worker.proc.pid, signal.SIGKILL)
-            worker.proc.wait(10)
+    with running(["worker"], env, tmp_path / "first") as worker:
+        await send("000")
+        await send("002")
+        await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 2, timeout=90)
+        await asyncio.sleep(4)  # past one offset commit interval
+        os.killpg(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait(10)
 
-        with running(["worker"], env, tmp_path / "second"):
-            await send("003")  # an edited copy of 002, seen only before the crash
-            await send("001")  # a new report of the story 000 already alerted on
-            dups = await read_topic(kafka_bootstrap, f"{prefix}news.duplicates", until=lambda v: len(v) >= 1, timeout=90)
-            alerts = await read_topic(
-                kafka_bootstrap, f"{prefix}news.alerts", timeout=60,
-                until=lambda v: any(a["articles"][-1]["id"] == raws["001"].id for a in v),
-            )
-    finally:
-        await producer.stop()
+    with running(["worker"], env, tmp_path / "second"):
+        await send("003")  # an edited copy of 002, seen only before the crash
+        await send("001")  # a new report of the story 000 already alerted on
+        dups = await read_topic(kafka_bootstrap, f"{prefix}news.duplicates", until=lambda v: len(v) >= 1, timeout=90)
+        alerts = await read_topic(
+            kafka_bootstrap, f"{prefix}news.alerts", timeout=60,
+            until=lambda v: any(a["articles"][-1]["id"] == raws["001"].id for a in v),
+        )
 
     # at-least-once: a replayed copy may be re-emitted, but always with the same verdict
     assert {(d["id"], d["duplicate_of"]) for d in dups} == {(raws["003"].id, raws["002"].id)}

@@ -6,10 +6,10 @@ import asyncio
 
 import aiohttp
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from monitor.models import RawArticle
 from tests.daemon import newsmon_env, running
+from tests.kafka_util import send_raw
 
 pytestmark = pytest.mark.kafka
 
@@ -50,13 +50,7 @@ async def test_health_readiness_and_metrics(kafka_bootstrap, tmp_path):
         assert metric(before, "newsmon_rules_loaded") >= 1
 
         raw = RawArticle(id="m-1", source="wire", content="SEOUL (Wire) -- Kim Jong Un crossed into Russia by train.")
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait(f"{env['NEWSMON_TOPIC_PREFIX']}news.raw", key=b"m-1",
-                                         value=raw.model_dump_json().encode())
-        finally:
-            await producer.stop()
+        await send_raw(kafka_bootstrap, f"{env['NEWSMON_TOPIC_PREFIX']}news.raw", raw)
 
         _, after = await poll(f"{base}/metrics",
                               lambda s, b: metric(b, 'newsmon_articles_total{outcome="unique"}') == 1)
