@@ -45,6 +45,11 @@ class Topics(BaseSettings):
     def deadletter(self) -> str:
         return self.name("news.deadletter")
 
+    @property
+    def silences(self) -> str:
+        """Compacted: key = silence id, value = Silence JSON, tombstone = removed."""
+        return self.name("news.silences")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore")

@@ -4,6 +4,12 @@ faust only creates the topics it consumes, and only after joining; a send to
 a topic that does not exist yet goes through broker auto-creation with the
 broker's default partition count. Creating every topic before anything runs
 gives them the configured partition count and keeps start-up quiet.
+
+Some topics need more than the broker's defaults (`topic_configs`): the
+silences topic must be compacted, or silences older than the retention
+period would vanish. Such settings only take effect at creation, so an
+existing topic that lacks them is reported (`topic_config_differs`), not
+silently altered.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from monitor.config import Settings
@@ -22,7 +29,24 @@ log = get_logger(__name__)
 
 def topic_names(settings: Settings) -> list[str]:
     t = settings.topics
-    return [t.raw, t.articles, t.duplicates, t.alerts, t.deadletter]
+    return [t.raw, t.articles, t.duplicates, t.alerts, t.deadletter, t.silences]
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Per-topic settings beyond the broker's defaults."""
+    return {settings.topics.silences: {"cleanup.policy": "compact"}}
+
+
+async def describe_topic_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """The current settings of existing topics, name -> {config: value}."""
+    if not names:
+        return {}
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
+    found: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for _code, _message, _type, name, entries in response.resources:
+            found[name] = {entry[0]: entry[1] for entry in entries}
+    return found
 
 
 async def ensure_topics(settings: Settings, names: list[str] | None = None, attempts: int | None = None) -> None:
@@ -38,12 +62,15 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, atte
             await admin.start()
             existing = set(await admin.list_topics())
             missing = [n for n in names if n not in existing]
+            configs = topic_configs(settings)
             if missing:
                 try:
-                    await admin.create_topics([NewTopic(n, settings.partitions, 1) for n in missing])
+                    await admin.create_topics([NewTopic(n, settings.partitions, 1, topic_configs=configs.get(n, {}))
+                                               for n in missing])
                 except TopicAlreadyExistsError:
                     pass  # another worker won the race
                 log.info("topics_created", topics=missing, partitions=settings.partitions)
+            await _report_config_differences(admin, [n for n in names if n in existing and n in configs], configs)
             return
         except KafkaError as exc:
             delay = next(delays)
@@ -52,3 +79,14 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, atte
         finally:
             await admin.close()
     raise RuntimeError(f"Kafka at {settings.resolved_bootstrap()} did not answer after {attempts} attempts")
+
+
+async def _report_config_differences(admin: AIOKafkaAdminClient, names: list[str],
+                                     wanted: dict[str, dict[str, str]]) -> None:
+    for name, actual in (await describe_topic_configs(admin, names)).items():
+        differs = {k: v for k, v in wanted.get(name, {}).items() if actual.get(k) != v}
+        if differs:
+            log.warning("topic_config_differs", topic=name, wanted=differs,
+                        actual={k: actual.get(k) for k in differs},
+                        fix=f"kafka-configs --alter --entity-type topics --entity-name {name} --add-config "
+                            + ",".join(f"{k}={v}" for k, v in differs.items()))
