@@ -30,6 +30,12 @@ class Topics(BaseSettings):
         return self.name("news.raw")
 
     @property
+    def prepared(self) -> str:
+        """Internal: cleaned, tagged, fingerprinted articles; one partition,
+        so every article meets every earlier one in dedup and stories."""
+        return self.name("news.prepared")
+
+    @property
     def articles(self) -> str:
         return self.name("news.articles")
 

@@ -133,6 +133,23 @@ class Article(_Model):
         return self.duplicate_of is not None
 
 
+class Fingerprint(_Model):
+    """What dedup compares, computed once where the article is cleaned:
+    shingle count, MinHash signature and paragraph hashes (base64 uint32)."""
+
+    n: int
+    s: str
+    p: str = ""
+
+
+class PreparedArticle(_Model):
+    """A cleaned and tagged article on its way to dedup, stories and rules.
+    Internal topic `news.prepared` (one partition), key `id`."""
+
+    article: Article
+    fingerprint: Fingerprint | None = None
+
+
 class ArticleRef(_Model):
     id: str
     url: str | None = None

@@ -1,8 +1,10 @@
 """The processing core: one raw article in, one article and its alerts out.
 
-normalize -> dedup -> tag -> stories -> rules. Pure: no Kafka here. The
-daemon's agent and the offline `newsmon scan` both call `Pipeline.process`,
-so what a rule author sees offline is what fires in production.
+normalize -> tag -> fingerprint (`prepare`, stateless), then dedup ->
+stories -> rules (`decide`, stateful). Pure: no Kafka here. The daemon runs
+the two halves as two agents; the offline `newsmon scan` calls
+`Pipeline.process`, which is exactly the two in a row, so what a rule author
+sees offline is what fires in production.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from monitor.enrich.dedup import DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
 from monitor.enrich.stories import StoryClusterer
 from monitor.enrich.tag import Tagger
-from monitor.models import Alert, Article, RawArticle, utcnow
+from monitor.models import Alert, Article, PreparedArticle, RawArticle, utcnow
 from monitor.rules.engine import RuleEngine
 from monitor.rules.loader import Ruleset, load_ruleset
 from monitor.state import StateStores
@@ -75,10 +77,19 @@ class Pipeline:
         }
 
     def process(self, raw: RawArticle, now: datetime | None = None) -> Result:
+        return self.decide(self.prepare(raw), now)
+
+    def prepare(self, raw: RawArticle) -> PreparedArticle:
+        """The stateless half: clean, tag and fingerprint. The daemon runs it
+        on every partition of news.raw in parallel."""
+        article = self.tagger.tag(normalize(raw))
+        return PreparedArticle(article=article, fingerprint=self.dedup.fingerprint(article))
+
+    def decide(self, prepared: PreparedArticle, now: datetime | None = None) -> Result:
+        """The stateful half: dedup, stories and rules against everything seen
+        before. The daemon runs it where all articles meet (news.prepared)."""
         now = now or utcnow()
-        article = normalize(raw)
-        article = self.dedup.process(article, now)
-        article = self.tagger.tag(article)
+        article = self.dedup.process(prepared.article, now, prepared.fingerprint)
         article = self.stories.assign(article, now)
         alerts = self.engine.evaluate(article, now)
         article = article.model_copy(update={"processed_at": utcnow()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -12,6 +13,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,3 +81,23 @@ def stop(proc: subprocess.Popen, grace: float = 20.0) -> int:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
     return proc.returncode
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+            return resp.status, await resp.text()
+
+
+async def poll(url: str, check, timeout: float = 90) -> tuple[int, str]:
+    """GET `url` until `check(status, body)` holds; fail with the last answer."""
+    last = (0, "")
+    for _ in range(int(timeout * 4)):
+        try:
+            last = await get(url)
+            if check(*last):
+                return last
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{url}: last answer {last}")

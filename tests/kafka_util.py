@@ -48,12 +48,14 @@ async def read_topic(
     return values
 
 
-async def send_raw(bootstrap: str, topic: str, *raws) -> None:
-    """Publish RawArticles to `topic`, keyed by id, and wait for the broker's ack."""
+async def send_raw(bootstrap: str, topic: str, *raws, partition: int | None = None) -> None:
+    """Publish RawArticles to `topic`, keyed by id (or to one `partition`),
+    and wait for the broker's ack."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for raw in raws:
-            await producer.send_and_wait(topic, key=raw.id.encode(), value=raw.model_dump_json().encode())
+            await producer.send_and_wait(topic, key=raw.id.encode(), value=raw.model_dump_json().encode(),
+                                         partition=partition)
     finally:
         await producer.stop()

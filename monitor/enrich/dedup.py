@@ -69,7 +69,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from monitor.models import Article
+from monitor.models import Article, Fingerprint
 from monitor.state import Store
 
 _WORD = re.compile(r"\w+")
@@ -257,6 +257,18 @@ class Deduplicator:
         sh = self.hasher.shingles(words)
         return _Features(self.hasher.signature(sh), len(sh), phashes)
 
+    def fingerprint(self, article: Article) -> Fingerprint | None:
+        """The features as a message: computed where the article is cleaned
+        (in parallel), compared where the index lives (see README, Scaling)."""
+        f = self.features(article)
+        if f is None:
+            return None
+        return Fingerprint(n=f.n, s=_b64(f.sig), p=_b64(np.array(f.paras, dtype=np.uint32)) if f.paras else "")
+
+    @staticmethod
+    def _from_fingerprint(fp: Fingerprint) -> _Features:
+        return _Features(_unb64(fp.s), fp.n, _unb64(fp.p).tolist() if fp.p else [])
+
     def _index_keys(self, sig: np.ndarray, paras: list[int]) -> list[str]:
         keys = self.hasher.band_keys(sig, self.config.bands)
         keys += [f"p{h:08x}" for h in dict.fromkeys(paras[: self.config.index_paras])]
@@ -320,12 +332,14 @@ class Deduplicator:
 
     # -- public API ---------------------------------------------------------
 
-    def process(self, article: Article, now: datetime | None = None) -> Article:
+    def process(self, article: Article, now: datetime | None = None,
+                fingerprint: Fingerprint | None = None) -> Article:
         """Return a copy of `article` with duplicate_of/dup_kind/similarity
         set if it copies an indexed original; otherwise index it and return
         it unchanged. `similarity` is 1.0 for exact, the estimated Jaccard for
         near, the estimated containment for version. Re-processing an already
-        indexed id (a replay) is a no-op, not a self-duplicate."""
+        indexed id (a replay) is a no-op, not a self-duplicate. `fingerprint`
+        saves recomputing the features when the caller already has them."""
         ts = int(_utc(now).timestamp())
         if article.id in self.docs:
             return article
@@ -335,7 +349,7 @@ class Deduplicator:
             if entry and entry[0] != article.id:
                 self._remember(exact_keys, entry[0], ts)
                 return self._mark(article, entry[0], "exact", 1.0)
-        f = self.features(article)
+        f = self._from_fingerprint(fingerprint) if fingerprint else self.features(article)
         if f is None:
             return article
         found = self._best(article.id, f)

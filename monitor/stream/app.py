@@ -1,7 +1,10 @@
-"""faust wiring: topics, tables and the agent that runs the pure core.
+"""faust wiring: topics, tables and the two agents that run the pure core.
 
 Nothing here decides anything about articles; it moves bytes between Kafka
-and `Pipeline.process`. Delivery is at-least-once (faust's default): alert
+and the core. `prepare` (stateless: clean, tag, fingerprint) runs on every
+partition of news.raw; `decide` (dedup, stories, rules against the tables)
+runs on the single partition of news.prepared, where every article meets
+every earlier one whichever watcher or partition it came from. Delivery is at-least-once (faust's default): alert
 ids are deterministic and the rule state ignores articles it has already
 counted, so a replay after a crash re-emits at most the same alert ids.
 """
@@ -21,7 +24,7 @@ from watchfiles import awatch
 from monitor.config import Settings
 from monitor.enrich.yamlfile import RuleFileError
 from monitor.log import get_logger
-from monitor.models import RawArticle, utcnow
+from monitor.models import PreparedArticle, RawArticle, utcnow
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import RulesetError
 from monitor.state import STORE_NAMES, StateStores
@@ -65,23 +68,25 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         **extra,
     )
 
-    def topic(name: str):
+    def topic(name: str, partitions: int | None = None):
         # internal=True: faust creates the topic, so a fresh cluster needs no set-up
         return app.topic(name, value_serializer="raw", key_serializer="raw",
-                         internal=True, partitions=settings.partitions)
+                         internal=True, partitions=partitions or settings.partitions)
 
     raw_topic = topic(topics.raw)
+    # one partition: every article meets every earlier one (README, Scaling)
+    prepared_topic = topic(topics.prepared, partitions=1)
     out = {getattr(topics, name): topic(getattr(topics, name))
            for name in ("articles", "duplicates", "alerts", "deadletter")}
     tables = {
-        name: app.Table(name, default=None, partitions=settings.partitions,
+        name: app.Table(name, default=None, partitions=1,
                         schema=faust.Schema(key_serializer="json", value_serializer="json"))
         for name in STORE_NAMES
     }
     pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config())
     metrics = Metrics()
     metrics.rules_loaded.set(len(pipeline.engine.compiled))
-    processed_offsets: dict[int, int] = {}  # partition -> last offset handled, for lag
+    processed_offsets: dict[int, int] = {}  # partition of news.raw -> last offset handled, for lag
 
     async def send_json(topic_name: str, key: str, model) -> None:
         if topic_name not in out:  # an extra destination named by a rule
@@ -92,13 +97,14 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, event.value))
         metrics.deadletters.labels(label).inc()
 
-    @app.agent(raw_topic, name="process_raw")
-    async def process_raw(stream):
+    def event_key(event) -> str:
+        return event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
+
+    @app.agent(raw_topic, name="prepare")
+    async def prepare(stream):
+        """Stateless: runs on every partition of news.raw, on every worker."""
         async for event in stream.events():
-            # faust can hand out an event while tables are still recovering
-            # (faust-streaming#216); the core must not see half-restored state
-            await app.tables.recovery.completed.wait()
-            key = event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
+            key = event_key(event)
             processed_offsets[event.message.partition] = event.message.offset
             try:
                 raw = RawArticle.model_validate_json(event.value)
@@ -108,11 +114,30 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
                 await dead_letter(event, key, reason, "invalid")
                 continue
             try:
-                result = pipeline.process(raw)
+                prepared = pipeline.prepare(raw)
             except Exception as exc:  # one bad article never stops the stream
-                reason = f"processing failed: {type(exc).__name__}: {exc}"
-                log.error("article_failed", article_id=raw.id, reason=reason, tb=traceback.format_exc(limit=5))
-                await dead_letter(event, key, reason, "processing_failed")
+                await failed(event, key, raw.id, exc)
+                continue
+            await prepared_topic.send(key=raw.id.encode(), value=prepared.model_dump_json().encode())
+
+    async def failed(event, key: str, article_id: str, exc: Exception) -> None:
+        reason = f"processing failed: {type(exc).__name__}: {exc}"
+        log.error("article_failed", article_id=article_id, reason=reason, tb=traceback.format_exc(limit=5))
+        await dead_letter(event, key, reason, "processing_failed")
+
+    @app.agent(prepared_topic, name="decide")
+    async def decide(stream):
+        """Stateful: dedup, stories and rules, against the tables."""
+        async for event in stream.events():
+            # faust can hand out an event while tables are still recovering
+            # (faust-streaming#216); the core must not see half-restored state
+            await app.tables.recovery.completed.wait()
+            key = event_key(event)
+            try:
+                prepared = PreparedArticle.model_validate_json(event.value)
+                result = pipeline.decide(prepared)
+            except Exception as exc:
+                await failed(event, key, key, exc)
                 continue
             article = result.article
             target = "duplicates" if article.is_duplicate else "articles"

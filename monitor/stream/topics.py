@@ -29,7 +29,12 @@ log = get_logger(__name__)
 
 def topic_names(settings: Settings) -> list[str]:
     t = settings.topics
-    return [t.raw, t.articles, t.duplicates, t.alerts, t.deadletter, t.silences]
+    return [t.raw, t.prepared, t.articles, t.duplicates, t.alerts, t.deadletter, t.silences]
+
+
+def partitions_of(settings: Settings, name: str) -> int:
+    """news.prepared has one partition: it is where all articles meet (README, Scaling)."""
+    return 1 if name == settings.topics.prepared else settings.partitions
 
 
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
@@ -65,11 +70,11 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, atte
             configs = topic_configs(settings)
             if missing:
                 try:
-                    await admin.create_topics([NewTopic(n, settings.partitions, 1, topic_configs=configs.get(n, {}))
+                    await admin.create_topics([NewTopic(n, partitions_of(settings, n), 1, topic_configs=configs.get(n, {}))
                                                for n in missing])
                 except TopicAlreadyExistsError:
                     pass  # another worker won the race
-                log.info("topics_created", topics=missing, partitions=settings.partitions)
+                log.info("topics_created", topics={n: partitions_of(settings, n) for n in missing})
             await _report_config_differences(admin, [n for n in names if n in existing and n in configs], configs)
             return
         except KafkaError as exc:

@@ -24,23 +24,26 @@ async def test_dedup_and_alert_state_survive_kill_9(kafka_bootstrap, tmp_path):
     async def send(seed: str) -> None:
         await send_raw(kafka_bootstrap, f"{prefix}news.raw", raws[seed])
 
-    with running(["worker"], env, tmp_path / "first") as worker:
+    with running(["worker"], env, tmp_path / "first") as first:
         await send("000")
         await send("002")
-        await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 2, timeout=90)
+        seen = await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 2, timeout=180)
+        assert len(seen) >= 2, f"first worker never processed 000 and 002:\n{first.logs()[-4000:]}"
         await asyncio.sleep(4)  # past one offset commit interval
-        os.killpg(worker.proc.pid, signal.SIGKILL)
-        worker.proc.wait(10)
+        os.killpg(first.proc.pid, signal.SIGKILL)
+        first.proc.wait(10)
 
-    with running(["worker"], env, tmp_path / "second"):
+    with running(["worker"], env, tmp_path / "second") as second:
         await send("003")  # an edited copy of 002, seen only before the crash
         await send("001")  # a new report of the story 000 already alerted on
-        dups = await read_topic(kafka_bootstrap, f"{prefix}news.duplicates", until=lambda v: len(v) >= 1, timeout=90)
+        dups = await read_topic(kafka_bootstrap, f"{prefix}news.duplicates", until=lambda v: len(v) >= 1, timeout=180)
         alerts = await read_topic(
-            kafka_bootstrap, f"{prefix}news.alerts", timeout=60,
+            kafka_bootstrap, f"{prefix}news.alerts", timeout=120,
             until=lambda v: any(a["articles"][-1]["id"] == raws["001"].id for a in v),
         )
+        logs = second.logs()
 
+    assert dups, f"003 never reached news.duplicates; restarted worker's log:\n{logs[-4000:]}"
     # at-least-once: a replayed copy may be re-emitted, but always with the same verdict
     assert {(d["id"], d["duplicate_of"]) for d in dups} == {(raws["003"].id, raws["002"].id)}
     crossing = [a for a in alerts if a["rule_id"] == "leader-border-crossing"]

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import aiohttp
 import pytest
 
 from monitor.models import RawArticle
-from tests.daemon import newsmon_env, running
+from tests.daemon import get, newsmon_env, poll, running
 from tests.kafka_util import send_raw
 
 pytestmark = pytest.mark.kafka
-
-
-async def get(url: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
-            return resp.status, await resp.text()
-
-
-async def poll(url: str, check, timeout: float = 90) -> tuple[int, str]:
-    last = (0, "")
-    for _ in range(int(timeout * 4)):
-        try:
-            last = await get(url)
-            if check(*last):
-                return last
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"{url}: last answer {last}")
 
 
 def metric(text: str, name: str) -> float:
