@@ -7,8 +7,9 @@ Raw articles (plain text, ~10% copies) are processed in stream order with
 
 1. throughput: ``Pipeline.process`` over the whole corpus (articles/s).
 2. stage shares: the same loop with each stage called on the objects the
-   pipeline holds (``normalize``, ``pipeline.dedup``, ``pipeline.tagger``,
-   ``pipeline.stories``, ``pipeline.engine``), each timed; "other" is the
+   pipeline holds (``normalize``, ``pipeline.tagger``, ``pipeline.dedup``
+   fingerprint and lookup, ``pipeline.stories``, ``pipeline.engine``), each
+   timed, summed into prepare (stateless) and decide (stateful); "other" is the
    rest of ``process`` (the final model copy, TTL sweeps). Also per chunk of
    the stream, since stages with state (stories, dedup) slow as it grows.
 3. cProfile of one pass over the first articles: top 15 by cumulative and
@@ -29,7 +30,9 @@ from bench.corpus import make_corpus, make_rulepack, make_watchlist, write_rules
 
 ENTITIES = 1000
 RULES = 100
-STAGES = ("normalize", "dedup", "tag", "stories", "rules", "other")
+STAGES = ("normalize", "tag", "fingerprint", "dedup", "stories", "rules", "other")
+PREPARE = ("normalize", "tag", "fingerprint")  # stateless: runs on every partition in parallel
+DECIDE = ("dedup", "stories", "rules", "other")  # stateful: the one partition of news.prepared
 CHUNK = 500
 
 
@@ -40,7 +43,8 @@ def _fresh(proto: Any) -> Any:
 
 
 def _staged(pipeline: Any, raws: list) -> tuple[dict[str, float], list[dict[str, float]], int]:
-    """Pipeline.process, stage by stage, with timers (mirrors monitor/pipeline.py)."""
+    """Pipeline.process, stage by stage, with timers (mirrors monitor/pipeline.py:
+    prepare = normalize, tag, fingerprint; decide = dedup, stories, rules)."""
     from monitor.enrich.normalize import normalize
     from monitor.models import utcnow
     from monitor.pipeline import EXPIRE_EVERY
@@ -56,22 +60,25 @@ def _staged(pipeline: Any, raws: list) -> tuple[dict[str, float], list[dict[str,
         t0 = pc()
         a = normalize(raw)
         t1 = pc()
-        a = pipeline.dedup.process(a, now)
-        t2 = pc()
         a = pipeline.tagger.tag(a)
+        t2 = pc()
+        fp = pipeline.dedup.fingerprint(a)
         t3 = pc()
-        a = pipeline.stories.assign(a, now)
+        a = pipeline.dedup.process(a, now, fp)
         t4 = pc()
-        alerts += len(pipeline.engine.evaluate(a, now))
+        a = pipeline.stories.assign(a, now)
         t5 = pc()
+        alerts += len(pipeline.engine.evaluate(a, now))
+        t6 = pc()
         a = a.model_copy(update={"processed_at": utcnow()})
         since += 1
         if since >= EXPIRE_EVERY:
             since = 0
             pipeline.dedup.expire(now)
             pipeline.stories.expire(now)
-        t6 = pc()
-        for name, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True):
+        t7 = pc()
+        for name, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6),
+                            strict=True):
             chunk[name] += dt
         if (i + 1) % CHUNK == 0 or i + 1 == len(raws):
             chunks.append(chunk)
@@ -179,6 +186,10 @@ def run(size: Size) -> dict[str, Any]:
     for r in prof["top_tottime"]:
         print(f"  {r['tottime_s']:8.3f}s own {r['cumtime_s']:8.3f}s cum {r['ncalls']:>9}  {r['function']}")
 
+    prepare_s = sum(stage_s[k]["median"] for k in PREPARE)
+    decide_s = sum(stage_s[k]["median"] for k in DECIDE)
+    print(f"prepare (stateless, scales with partitions): {fmt(1 / prepare_s)} articles/s per core; "
+          f"decide (one partition): {fmt(1 / decide_s)} articles/s")
     top_stage = max((k for k in STAGES if k != "other"), key=lambda k: shares[k])
     return {
         "corpus": corpus.stats(),
@@ -188,6 +199,8 @@ def run(size: Size) -> dict[str, Any]:
         "stage_seconds_per_article": stage_s,
         "stage_shares": shares,
         "stage_ms_per_article_by_chunk": chunk_rows,
+        "prepare_articles_per_s_per_core": 1 / prepare_s,
+        "decide_articles_per_s": 1 / decide_s,
         "alerts_per_pass": alerts,
         "duplicates_per_pass": dups,
         "profile": prof,
@@ -195,6 +208,8 @@ def run(size: Size) -> dict[str, Any]:
             ["Pipeline.process articles/s (1 core)", spread(rate)],
             ["stage shares", ", ".join(f"{k} {shares[k] * 100:.0f}%" for k in STAGES)],
             ["ms/article by stage", ", ".join(f"{k} {fmt(stage_s[k]['median'] * 1e3)}" for k in STAGES)],
+            ["prepare (per core) / decide (one partition) articles/s",
+             f"{fmt(1 / prepare_s)} / {fmt(1 / decide_s)}"],
             ["largest stage", f"{top_stage} ({shares[top_stage] * 100:.0f}%)"],
         ],
         "goals": [goal("core >= 2,000 articles/s on one core", rate["median"] >= 2000,
