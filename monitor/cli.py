@@ -56,11 +56,12 @@ def main() -> None:
 @click.option("--keep-broker", is_flag=True, help="leave the local broker running on exit")
 @click.option("--quiet-alerts", is_flag=True, help="do not print alerts on stdout")
 def run(inbox, rules_dir, keep_broker, quiet_alerts) -> None:
-    """Run everything: local broker (unless KAFKA_BOOTSTRAP_SERVERS), worker, inbox watcher, alert printer."""
+    """Run everything: local broker (unless KAFKA_BOOTSTRAP_SERVERS), worker, inbox watcher, alert printer,
+    configured sinks."""
     settings = _settings(inbox_dirs=list(inbox) or None, rules_dir=rules_dir)
     started = _ensure_broker(settings)
     try:
-        _run_worker(settings, watch_inbox=True, print_alerts=not quiet_alerts)
+        _run_worker(settings, watch_inbox=True, print_alerts=not quiet_alerts, run_sinks=True)
     finally:
         if started and not keep_broker:
             _local_kafka(settings).down()
@@ -74,7 +75,7 @@ def worker(rules_dir) -> None:
     _run_worker(settings, watch_inbox=False, print_alerts=False)
 
 
-def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) -> None:
+def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, run_sinks: bool = False) -> None:
     import faust
 
     from monitor.enrich.yamlfile import RuleFileError
@@ -101,6 +102,17 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool) ->
             from monitor.sinks.console import tail
 
             await tail(settings.resolved_bootstrap(), settings.topics.alerts)
+
+    if run_sinks and settings.sinks:
+        from monitor.sinks.base import build_sinks
+
+        sinks = build_sinks(settings)  # a missing secret fails here, before anything starts
+
+        @app.task
+        async def configured_sinks() -> None:
+            from monitor.sinks.base import run_sinks as run_all
+
+            await run_all(settings, sinks)
 
     faust.Worker(
         app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False,
@@ -374,6 +386,12 @@ def schema(model) -> None:
     cls = {"raw": RawArticle, "article": Article, "alert": Alert}[model]
     click.echo(json.dumps(cls.model_json_schema(), indent=2))
 
+
+from monitor.configfile import config_cli  # noqa: E402
+from monitor.sinks.cli import sink_cli  # noqa: E402
+
+main.add_command(sink_cli)
+main.add_command(config_cli)
 
 if __name__ == "__main__":
     main()

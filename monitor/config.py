@@ -1,4 +1,5 @@
-"""Settings and topic names, from environment variables (prefix ``NEWSMON_``).
+"""Settings and topic names, from environment variables (prefix ``NEWSMON_``)
+over an optional ``newsmon.yaml`` (see monitor/configfile.py).
 
 ``KAFKA_BOOTSTRAP_SERVERS`` (no prefix) points newsmon at an existing
 cluster; when it is unset, the embedded local broker is used.
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from monitor.sinks.config import SinkList
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +53,11 @@ class Topics(BaseSettings):
     @property
     def deadletter(self) -> str:
         return self.name("news.deadletter")
+
+    @property
+    def alerts_deadletter(self) -> str:
+        """Alerts a sink could not deliver, with the reason (see monitor/sinks/base.py)."""
+        return self.name("news.alerts.deadletter")
 
     @property
     def silences(self) -> str:
@@ -101,6 +109,15 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 
     topics: Topics = Field(default_factory=Topics)
+    sinks: SinkList = Field(default_factory=list, description="alert sinks run by `newsmon run` and `newsmon sink run`")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        """Precedence: arguments, then environment, then newsmon.yaml, then defaults."""
+        from monitor.configfile import YamlConfigSource
+
+        return init_settings, env_settings, dotenv_settings, YamlConfigSource(settings_cls), file_secret_settings
 
     def group_instance_id(self) -> str | None:
         if self.worker_id is None:
