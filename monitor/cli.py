@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+from datetime import timezone
 from pathlib import Path
 
 import click
@@ -219,7 +220,7 @@ def feeds_import(opml, feeds_file) -> None:
 
 @main.group()
 def alerts() -> None:
-    """Subscribe to alerts."""
+    """Follow alerts; silence rules for a while."""
 
 
 @alerts.command("tail")
@@ -252,6 +253,132 @@ def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entitie
                    since_seconds=since_seconds, wanted=wanted)
 
     asyncio.run(go())
+
+
+@alerts.command("silence")
+@click.argument("rule_id")
+@click.option("--for", "duration", required=True, metavar="DURATION", help="how long, e.g. 30m, 4h, 7d")
+@click.option("--key", default=None, help="only this group of the rule: the alert's group_key (per-story rules: the story id)")
+@click.option("--reason", default="", help="why; shown by `alerts silences`")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="rules directory RULE_ID is checked against")
+@click.option("--force", is_flag=True, help="silence a rule id the rules directory does not define")
+def alerts_silence(rule_id, duration, key, reason, rules_dir, force) -> None:
+    """Mute RULE_ID (or one group of it) for a while. Silenced matches are counted, not alerted."""
+    from datetime import timedelta
+
+    from monitor.rules.silences import Silence
+    from monitor.sinks.console import parse_duration
+    from monitor.stream.silences import publish_silence
+
+    settings = _settings(rules_dir=rules_dir)
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--for") from None
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than zero", param_hint="--for")
+    if not force:
+        _check_rule_id(settings.rules_dir, rule_id)
+    silence = Silence.create(rule_id, timedelta(seconds=seconds), key=key, reason=reason)
+    _on_silences_topic(settings, lambda bootstrap, topic: publish_silence(bootstrap, topic, silence))
+    scope = f"group {key}" if key else "every group"
+    click.echo(f"silenced {rule_id} ({scope}) until {_utc(silence.until)}, id {silence.id}")
+
+
+@alerts.command("silences")
+@click.option("--all", "show_all", is_flag=True, help="include expired silences")
+@click.option("--json", "as_json", is_flag=True, help="one JSON silence per line")
+def alerts_silences(show_all, as_json) -> None:
+    """List silences in force, soonest to expire first, with the time left."""
+    from monitor.models import utcnow
+    from monitor.stream.silences import load_silences
+
+    settings = _settings()
+    silences = _on_silences_topic(settings, load_silences)
+    now = utcnow()
+    listed = silences.all() if show_all else silences.current(now)
+    for s in listed:
+        if as_json:
+            click.echo(s.model_dump_json())
+            continue
+        left = f"{_span(s.until - now)} left" if s.active(now) else f"expired {_span(now - s.until)} ago"
+        click.echo(f"{s.id}  {s.rule_id}  key {s.key or '(any)'}  until {_utc(s.until)} ({left})"
+                   f"  by {s.created_by or '?'}" + (f": {s.reason}" if s.reason else ""))
+    if not listed and not as_json:
+        click.echo("no silences" if show_all else "no silences in force")
+
+
+@alerts.command("unsilence")
+@click.argument("silence_ids", nargs=-1, required=True, metavar="ID...")
+def alerts_unsilence(silence_ids) -> None:
+    """Remove silences by id (as listed by `alerts silences`)."""
+    from monitor.stream.silences import load_silences, remove_silence
+
+    settings = _settings()
+
+    async def remove(bootstrap: str, topic: str) -> list[str]:
+        current = await load_silences(bootstrap, topic)
+        unknown = [i for i in silence_ids if i not in current]
+        if not unknown:
+            for silence_id in silence_ids:
+                await remove_silence(bootstrap, topic, silence_id)
+        return unknown
+
+    unknown = _on_silences_topic(settings, remove)
+    if unknown:
+        raise click.ClickException(f"no silence with id {', '.join(unknown)} (see `newsmon alerts silences --all`); "
+                                   "nothing removed")
+    for silence_id in silence_ids:
+        click.echo(f"removed silence {silence_id}")
+
+
+def _on_silences_topic(settings: Settings, action):
+    """Run `action(bootstrap, topic)` once the compacted silences topic
+    exists; an unreachable broker is a one-line error, not a traceback."""
+    from aiokafka.errors import KafkaError
+
+    from monitor.stream.topics import ensure_topics
+
+    async def go():
+        await ensure_topics(settings, [settings.topics.silences], attempts=3)
+        return await action(settings.resolved_bootstrap(), settings.topics.silences)
+
+    try:
+        return asyncio.run(go())
+    except (KafkaError, RuntimeError) as exc:
+        raise click.ClickException(f"cannot reach Kafka at {settings.resolved_bootstrap()}: {exc}") from None
+
+
+def _check_rule_id(rules_dir: Path, rule_id: str) -> None:
+    """A silence for a misspelt rule would silently mute nothing: refuse it,
+    with the closest ids. A rules directory that does not load only warns."""
+    import difflib
+
+    from monitor.enrich.tag import Tagger
+    from monitor.pipeline import load_rules
+
+    try:
+        known = load_rules(rules_dir, Tagger.from_rules_dir(rules_dir)).by_id()
+    except Exception as exc:  # noqa: BLE001 -- any load failure: we just cannot check
+        click.echo(f"newsmon: warning: cannot check rule id against {rules_dir}: {exc}", err=True)
+        return
+    if rule_id not in known:
+        close = difflib.get_close_matches(rule_id, list(known), n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise click.ClickException(f"{rules_dir} has no rule {rule_id!r}; {hint}(--force silences it anyway)")
+
+
+def _utc(moment) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _span(delta) -> str:
+    """A time span as the two largest units: 3d4h, 2h5m, 4m10s."""
+    seconds = max(0, int(delta.total_seconds()))
+    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"), (seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    while len(parts) > 1 and parts[0][0] == 0:
+        parts.pop(0)
+    return "".join(f"{n}{unit}" for i, (n, unit) in enumerate(parts[:2]) if n or i == 0)
 
 
 # --------------------------------------------------------------------- kafka
@@ -292,30 +419,43 @@ def scan_record(result) -> dict:
     }
 
 
+def _offline_pipeline(settings: Settings):
+    """The pipeline `scan` and `rules test` run: the daemon's, with in-memory state."""
+    from monitor.enrich.yamlfile import RuleFileError
+    from monitor.pipeline import Pipeline
+    from monitor.rules.loader import RulesetError
+
+    try:
+        return Pipeline.from_rules_dir(settings.rules_dir, dedup_config=settings.dedup_config())
+    except (RulesetError, RuleFileError, ValueError) as exc:
+        raise click.ClickException(f"rules are invalid:\n{exc}") from None
+
+
+def _read_inputs(paths, settings: Settings, command: str):
+    """(path, raw articles) per input file, in the order given; an unreadable
+    input gives a one-line error on stderr and is skipped."""
+    from monitor.watch.files import RejectedFile
+    from monitor.watch.reader import read_path
+
+    for path in paths:
+        try:
+            raws = read_path(path, settings.max_file_bytes)
+        except (RejectedFile, OSError) as exc:
+            click.echo(f"newsmon {command}: {path}: {exc}", err=True)
+            continue
+        yield path, raws
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="rules directory")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl")
 def scan(paths, rules_dir, fmt) -> None:
     """Run the whole pipeline over files, without Kafka. One JSON object per article."""
-    from monitor.enrich.yamlfile import RuleFileError
-    from monitor.pipeline import Pipeline
-    from monitor.rules.loader import RulesetError
-    from monitor.watch.files import RejectedFile
-    from monitor.watch.reader import read_path
-
     settings = _settings(rules_dir=rules_dir)
-    try:
-        pipeline = Pipeline.from_rules_dir(settings.rules_dir, dedup_config=settings.dedup_config())
-    except (RulesetError, RuleFileError, ValueError) as exc:
-        raise click.ClickException(f"rules are invalid:\n{exc}") from None
+    pipeline = _offline_pipeline(settings)
     read_any = False
-    for path in paths:
-        try:
-            raws = read_path(path, settings.max_file_bytes)
-        except (RejectedFile, OSError) as exc:
-            click.echo(f"newsmon scan: {path}: {exc}", err=True)
-            continue
+    for path, raws in _read_inputs(paths, settings, "scan"):
         read_any = True
         for raw in raws:
             result = pipeline.process(raw)
@@ -367,6 +507,87 @@ def rules_check(directory) -> None:
         click.echo(f"{len(failures)} of {tests} inline test(s) failed", err=True)
         sys.exit(1)
     click.echo(f"{len(ruleset.rules)} rule(s) OK, {tests} inline test(s) passed")
+
+
+@rules.command("test")
+@click.argument("args", nargs=-1, type=click.Path(path_type=Path), metavar="[DIR]")
+@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
+              help="article or feed files, replayed in the order given; one --input takes several paths")
+@click.option("--from-topic", "topic", default=None, metavar="TOPIC",
+              help="backtest on the articles the daemon published to this topic, e.g. news.articles")
+@click.option("--since", default=None, metavar="DURATION",
+              help="with --from-topic: only messages of the last 24h, 30m, 7d, ... (default all)")
+@click.option("--json", "as_json", is_flag=True, help="the report as one JSON object")
+def rules_test(args, inputs, topic, since, as_json) -> None:
+    """Which rules in DIR would fire, on which articles, and why. Emits no alerts.
+
+    DIR (default: the rules directory) may hold candidate rules, watchlists
+    and events; the whole offline pipeline runs, stateful rules included."""
+    from monitor.rules.backtest import Report
+
+    directory, paths = _rules_test_args(args, inputs, topic, since)
+    settings = _settings(rules_dir=directory)
+    pipeline = _offline_pipeline(settings)
+    report = Report(pipeline)
+    if topic is not None:
+        _backtest_topic(report, settings, topic, since)
+    else:
+        read_any = False
+        for path, raws in _read_inputs(paths, settings, "rules test"):
+            read_any = True
+            for raw in raws:
+                report.add(str(path), pipeline.process(raw))
+        if not read_any:
+            sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        click.echo("\n".join(report.lines()))
+
+
+def _rules_test_args(args, inputs, topic, since) -> tuple[Path | None, list[Path]]:
+    """The rules DIR and the input files. Click gives `--input a b c` as
+    input a plus positional b and c: the one directory among the positionals
+    is DIR, the files continue the --input list."""
+    dirs = [p for p in args if p.is_dir()]
+    files = [p for p in args if not p.is_dir()]
+    if len(dirs) > 1:
+        raise click.UsageError(f"one rules DIR only, got {', '.join(map(str, dirs))}")
+    if files and not inputs:
+        raise click.UsageError(f"{files[0]} is not a directory; put article files after --input")
+    if files and len(inputs) > 1:
+        raise click.UsageError("give the files after one --input, or one --input per file, not both")
+    if (topic is None) == (not inputs):
+        raise click.UsageError("give either --input PATH... or --from-topic TOPIC")
+    if since is not None and topic is None:
+        raise click.UsageError("--since applies to --from-topic only")
+    return (dirs[0] if dirs else None), [*inputs, *files]
+
+
+def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -> None:
+    """Replay what the daemon published to `topic` through the candidate rules."""
+    import time
+
+    from aiokafka.errors import KafkaError
+
+    from monitor.rules.backtest import replay_article
+    from monitor.sinks.console import parse_duration
+    from monitor.stream.history import TopicNotFound, read_articles
+
+    try:
+        since_ms = int((time.time() - parse_duration(since)) * 1000) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    try:
+        history, unreadable = asyncio.run(read_articles(settings.resolved_bootstrap(), topic, since_ms))
+    except TopicNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    except KafkaError as exc:
+        raise click.ClickException(f"cannot read {topic} from Kafka at {settings.resolved_bootstrap()}: {exc}") from None
+    if unreadable:
+        click.echo(f"newsmon rules test: skipped {unreadable} message(s) of {topic} that are not articles", err=True)
+    for item in history:
+        report.add(item.label, replay_article(report.pipeline, item.article, item.at))
 
 
 @rules.command("schema")

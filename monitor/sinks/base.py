@@ -22,7 +22,7 @@ import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -100,7 +100,7 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
         return True
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
 
 
@@ -205,7 +205,7 @@ class SinkRunner:
             "topic": record.topic,
             "partition": record.partition,
             "offset": record.offset,
-            "failed_at": datetime.now(timezone.utc).isoformat(),
+            "failed_at": datetime.now(UTC).isoformat(),
             "alert_id": alert.id if alert else None,
             "alert": json.loads(record.value) if alert else None,
             "payload_prefix": None if alert else (record.value or b"")[:4096].decode("utf-8", "replace"),
@@ -244,7 +244,7 @@ async def run_sinks(settings: Settings, sinks: list[Sink], stop: asyncio.Event |
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 -- one sink's failure must not end the others
+            except Exception as exc:  # one sink's failure must not end the others
                 delay = next(delays)
                 log.error("sink_crashed", sink=sink.name, error=describe(exc), restart_in=round(delay, 2),
                           exc_info=not isinstance(exc, (KafkaError, OSError)))

@@ -11,7 +11,12 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from monitor.sinks.config import EmailSinkConfig, JsonlSinkConfig, SinkConfigBase, WebhookSinkConfig
+from monitor.sinks.config import (
+    EmailSinkConfig,
+    JsonlSinkConfig,
+    SinkConfigBase,
+    WebhookSinkConfig,
+)
 
 STOP_GRACE = 15.0  # seconds between SIGTERM and cancelling a delivery still under way
 
