@@ -112,6 +112,35 @@ def sink_run(only: tuple[str, ...]) -> None:
     _run([s for s in configured if not only or s.name in only])
 
 
+@sink_cli.command("status")
+@click.argument("names", nargs=-1)
+@click.option("--topic", default=None, help="alert topic of sinks not in newsmon.yaml (default news.alerts)")
+@click.option("--check", is_flag=True, help="exit 1 unless every sink's consumer group has a live member")
+def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
+    """Consumer group state and lag of the configured sinks, or of the sinks NAMES
+    (e.g. one started with `newsmon sink webhook ... --name NAME`)."""
+    from monitor.config import Settings
+    from monitor.sinks.base import group_id
+    from monitor.sinks.status import sink_statuses
+
+    settings = Settings()
+    configured = {s.name: s for s in settings.sinks}
+    if not names and not configured:
+        raise click.ClickException("no sinks configured; name the sinks to look at")
+    wanted = []
+    for name in names or list(configured):
+        sink_topic = configured[name].topic if name in configured else topic
+        wanted.append((name, group_id(settings, name), sink_topic or settings.topics.alerts))
+    try:
+        statuses = asyncio.run(sink_statuses(settings.resolved_bootstrap(), wanted))
+    except Exception as exc:  # KafkaError, connection refused: one line, not a traceback
+        raise click.ClickException(f"cannot ask Kafka at {settings.resolved_bootstrap()}: {exc}") from None
+    for status in statuses:
+        click.echo(status.line())
+    if check and not all(s.alive for s in statuses):
+        raise click.ClickException("not running: " + ", ".join(s.name for s in statuses if not s.alive))
+
+
 @sink_cli.command("webhook")
 @click.argument("url")
 @click.option("--secret", default=None, envvar="NEWSMON_WEBHOOK_SECRET", show_envvar=True,

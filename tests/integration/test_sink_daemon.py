@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
 
 from monitor.models import Alert, RawArticle
-from tests.daemon import newsmon_env, running, stop
+from tests.daemon import REPO, newsmon_env, running, stop
 from tests.kafka_util import read_topic, send_raw
 from tests.sink_util import Receiver, until
 
 pytestmark = pytest.mark.kafka
+
+
+def newsmon(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
 
 
 def lines(path) -> list[dict]:
@@ -42,8 +49,17 @@ async def test_sink_run_delivers_the_configured_sinks_filtered_and_stops_on_sigt
     with running(["sink", "run"], env, tmp_path / "sink") as sink:
         await until(lambda: len(lines(archive)) >= 2 or sink.proc.poll() is not None, "archive lines")
         assert [a["id"] for a in lines(archive)] == ["c-0", "c-3"], sink.logs()[-3000:]
+        for _ in range(20):  # the commit follows the write closely
+            status = newsmon(env, "sink", "status", "--check")
+            if "lag 0" in status.stdout:
+                break
+        assert status.returncode == 0, status.stderr
+        assert "archive  group newsmon-test-" in status.stdout and "1 member(s)" in status.stdout
+        assert "lag 0 (p0 0)" in status.stdout
         assert stop(sink.proc) == 0
     assert '"sink_stopping"' in sink.logs()
+    stopped = newsmon(env, "sink", "status", "--check")
+    assert stopped.returncode == 1 and "not running: archive" in stopped.stderr
 
 
 async def test_run_feeds_configured_sinks_and_a_stuck_webhook_holds_up_nothing(kafka_bootstrap, tmp_path):

@@ -1,0 +1,66 @@
+"""Where each sink stands, from the broker's point of view: is its consumer
+group alive, and how many alerts has it not committed yet (lag)?
+
+Sinks export no metrics of their own; their consumer group already says what
+an operator needs, also for a sink running in another process or container
+(`newsmon sink status --check` is the compose health check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+@dataclass
+class SinkStatus:
+    name: str
+    group_id: str
+    topic: str
+    state: str = "unknown"
+    members: int = 0
+    lag: dict[int, int | None] = field(default_factory=dict)  # partition -> lag, None = nothing committed yet
+
+    @property
+    def alive(self) -> bool:
+        return self.members > 0
+
+    def line(self) -> str:
+        lag = ", ".join(f"p{p} {'-' if n is None else n}" for p, n in sorted(self.lag.items())) or "-"
+        total = sum(n for n in self.lag.values() if n is not None)
+        return (f"{self.name}  group {self.group_id}  {self.state}, {self.members} member(s)  "
+                f"topic {self.topic}  lag {total} ({lag})")
+
+
+async def sink_statuses(bootstrap: str, wanted: list[tuple[str, str, str]]) -> list[SinkStatus]:
+    """Status of each (name, group id, topic)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        statuses = [SinkStatus(name, group, topic) for name, group, topic in wanted]
+        for response in await admin.describe_consumer_groups([s.group_id for s in statuses]):
+            for group in response.groups:  # (error, group_id, state, protocol_type, protocol, members)
+                for status in statuses:
+                    if group[1] == status.group_id:
+                        status.state, status.members = group[2] or "Empty", len(group[5])
+        for status in statuses:
+            partitions = sorted(consumer.partitions_for_topic(status.topic) or [])
+            if not partitions:
+                await consumer._client.force_metadata_update()
+                partitions = sorted(consumer.partitions_for_topic(status.topic) or [])
+            tps = [TopicPartition(status.topic, p) for p in partitions]
+            if not tps:
+                continue
+            ends = await consumer.end_offsets(tps)
+            committed = await admin.list_consumer_group_offsets(status.group_id, partitions=tps)
+            for tp in tps:
+                done = committed.get(tp)
+                status.lag[tp.partition] = ends[tp] - done.offset if done is not None and done.offset >= 0 else None
+        return statuses
+    finally:
+        await consumer.stop()
+        await admin.close()
