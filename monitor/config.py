@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     feeds_file: Path = Field(default=Path("feeds.yaml"), description="feeds to poll; absent = none")
     data_dir: Path = Path(".newsmon")
     max_file_bytes: int = 10 * 1024 * 1024
+    max_raw_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024,
+        description="a news.raw message larger than this goes to the dead-letter topic unparsed "
+        "(the topic itself takes up to 64 MiB, see monitor/stream/topics.py)",
+    )
     dedup: dict[str, float] = Field(
         default_factory=dict,
         description='dedup threshold overrides (JSON), e.g. {"near_threshold": 0.8, "ttl_hours": 48}',

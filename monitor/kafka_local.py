@@ -506,6 +506,9 @@ class LocalKafka:
             "num.io.threads": 4,
             "log.retention.hours": 168,
             "log.segment.bytes": 104857600,
+            # as large as news.raw's own max.message.bytes (monitor/stream/topics.py), so a
+            # topic created by a producer before ensure_topics ran takes the same sizes
+            "message.max.bytes": 64 * 1024 * 1024,
             "log.retention.check.interval.ms": 300000,
         }
         props.update(self.extra_properties)

@@ -106,6 +106,12 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         async for event in stream.events():
             key = event_key(event)
             processed_offsets[event.message.partition] = event.message.offset
+            size = len(event.value or b"")
+            if size > settings.max_raw_bytes:  # refused before parsing: bounded memory and time
+                reason = f"payload too large: {size} bytes > limit {settings.max_raw_bytes}"
+                log.warning("poison_message", key=key, reason=reason)
+                await dead_letter(event, key, reason, "too_large")
+                continue
             try:
                 raw = RawArticle.model_validate_json(event.value)
             except ValidationError as exc:

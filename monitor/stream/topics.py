@@ -37,9 +37,19 @@ def partitions_of(settings: Settings, name: str) -> int:
     return 1 if name == settings.topics.prepared else settings.partitions
 
 
+# news.raw takes messages up to this size (the broker default is about 1 MB):
+# an oversized article must reach the worker, which dead-letters anything
+# above NEWSMON_MAX_RAW_BYTES with the reason, rather than be refused by the
+# broker, where a watcher's retry loop would stall on it (README, Reliability).
+RAW_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     """Per-topic settings beyond the broker's defaults."""
-    return {settings.topics.silences: {"cleanup.policy": "compact"}}
+    return {
+        settings.topics.silences: {"cleanup.policy": "compact"},
+        settings.topics.raw: {"max.message.bytes": str(RAW_MAX_MESSAGE_BYTES)},
+    }
 
 
 async def describe_topic_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
