@@ -152,7 +152,7 @@ def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
 def sink_webhook(url: str, secret: str | None, secret_env: str | None, slack: bool, timeout: float,
                  severity: str | None, **common: Any) -> None:
     """POST each alert to URL, signed, with retries; failures go to the dead-letter topic."""
-    _run([_config(WebhookSinkConfig, severity, type="webhook", url=url, secret=secret, secret_env=secret_env,
+    _run([_config(WebhookSinkConfig, severity, type="webhook", url=url, secret=secret or None, secret_env=secret_env,
                   format="slack" if slack else "json", timeout=timeout, **common)])
 
 

@@ -132,3 +132,13 @@ def test_sink_whose_secret_variable_is_unset_does_not_start(tmp_path):
 def test_sink_run_without_sinks_says_how_to_add_them(tmp_path):
     result = CliRunner().invoke(main, ["sink", "run"])
     assert result.exit_code == 1 and "no sinks configured" in result.output
+
+
+def test_shipped_example_is_valid_and_shows_every_sink_type(monkeypatch):
+    from monitor.config import REPO_ROOT
+
+    monkeypatch.setenv("NEWSMON_CONFIG", str(REPO_ROOT / "newsmon.example.yaml"))
+    settings = Settings()
+    assert {s.type for s in settings.sinks} == {"webhook", "jsonl", "email"}
+    assert any(s.type == "webhook" and s.format == "slack" for s in settings.sinks)
+    assert len({s.name for s in settings.sinks}) == len(settings.sinks)
