@@ -219,8 +219,8 @@ class _SafeFormatter(string.Formatter):
 _FORMATTER = _SafeFormatter()
 TEMPLATE_FIELDS = (
     "rule_id", "rule_title", "severity", "article_title", "source", "entities",
-    "event", "modality", "actors", "destinations", "story_id", "corroboration",
-    "suppressed",
+    "event", "modality", "actors", "destinations", "counterparts", "story_id",
+    "corroboration", "suppressed",
 )
 
 
@@ -571,6 +571,7 @@ class RuleEngine:
             "modality": events[0].modality if events else "",
             "actors": _argument_names(events, "actor", article),
             "destinations": _argument_names(events, "destination", article),
+            "counterparts": _argument_names(events, "counterpart", article),
             "story_id": article.story_id or "", "corroboration": len(state["articles"]),
             "suppressed": digest.held,
         }

@@ -175,3 +175,15 @@ def test_templates_render_fields_and_refuse_object_access():
     assert alert.events[0].evidence.sentence.startswith("Kim Jong Un's train")
     leaked = render("{article_title.__class__.__mro__}", {"article_title": "x"})
     assert "template error" in leaked and "<class" not in leaked
+
+
+def test_shipped_arms_rule_title_names_the_recipient():
+    # arms_transfer fills `counterpart`, not `destination`: the template must say so
+    from monitor.config import REPO_ROOT
+    from monitor.models import RawArticle
+    from monitor.pipeline import Pipeline
+
+    text = "KYIV, June 2 (Wire) -- North Korea delivered artillery shells to Russia last month, officials said."
+    alerts = Pipeline.from_rules_dir(REPO_ROOT / "rules").process(RawArticle(id="a1", source="wire", content=text), T0).alerts
+    (arms,) = [a for a in alerts if a.rule_id == "arms-transfer-reported"]
+    assert arms.title == "Arms transfer reported: North Korea to Russia"
