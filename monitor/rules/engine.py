@@ -2,38 +2,52 @@
 
 Conditions are compiled once per ruleset into closures, so evaluating an
 article does no parsing. Alert state lives in a plain-data store (a dict
-offline, a faust table in the daemon) keyed by alert id; the id is derived
-from rule and group key, so replays are idempotent.
+offline, a faust table in the daemon) keyed by a hash of rule id and group
+key, which is also the alert id, so replays are idempotent.
 
-A matching report goes through four steps, each in one function below:
+A matching report goes through these steps, each in one function below:
 
+0. *correlate* (`Correlations.allows`): a rule with `correlate` only matches
+   when its partner rule fired for the same key within the span;
 1. *count* it in its group (`_counted`): articles, sources and, for windowed
    triggers, timestamped hits; old hits are dropped here, lazily, per group;
 2. *trigger* (`_triggered`): may the group emit? `threshold` and `new_term`
    decide when an alert opens, `spike` decides for every report;
 3. *throttle* (`_throttled`): at most one emission per period, the rest held;
-4. *emit* (`_emitted`): a new revision, with severity raised by `escalate`.
+4. *emit* (`_emitted`): a new revision, with severity raised by `escalate`,
+   unless a silence mutes it (the state advances either way).
 
-Every timestamp in state comes from the `now` passed to `evaluate`, so the
-same inputs and times give the same alerts, after a restart too.
+`sweep(now)` resolves alerts whose group has been quiet for the rule's
+`resolve_after` (see lifecycle.py); `evaluate` sweeps first, so resolutions
+come out between articles at the same times offline and in the daemon.
+
+Every timestamp in state comes from the `now` passed to `evaluate` or
+`sweep`, so the same inputs and times give the same alerts, after a restart too.
 """
 
 from __future__ import annotations
 
 import string
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import ahocorasick
 import re2
 
 from monitor.models import Alert, Article, ArticleRef, EntityTag, EventTag, stable_id, utcnow
+from monitor.rules import lifecycle
+from monitor.rules.correlate import Correlations, dependency_order
+from monitor.rules.groups import (  # noqa: F401 -- group_key, term_key: also imported from here
+    group_key, selector_values, source_of as _source, term_key,
+)
 from monitor.rules.loader import Ruleset, expand
 from monitor.rules.schema import (
     MAX_ARTICLES_PER_ALERT, AllCond, AnyCond, ArgumentSpec, DuplicateCond, EntityCond,
     SEVERITIES, EventCond, MacroCond, NotCond, Rule, SourceCond, Spike, TextCond, Threshold,
+    format_duration,
 )
 from monitor.state import Store
 
@@ -238,45 +252,6 @@ class CompiledRule:
     exceptions: list[tuple[Any, Predicate]]
 
 
-# ---------------------------------------------------------------- groups
-
-
-def selector_values(selector: str, article: Article, evidence: Evidence) -> list[str]:
-    """The values a group_by / new_term selector takes for one matching report.
-
-    Entities and events come from the evidence, i.e. what made the rule
-    match, not from everything tagged in the article."""
-    if selector == "story":
-        return [article.story_id or article.id]
-    if selector == "source":
-        return [_source(article)]
-    if selector == "entity":
-        return [e.id for e in evidence.entities]
-    if selector == "event.type":
-        return [ev.type for ev in evidence.events]
-    if selector.startswith("event."):
-        slot = selector.removeprefix("event.")
-        return [i for ev in evidence.events for i in ev.arguments.get(slot, [])]
-    return []  # "rule": a single group for the whole rule
-
-
-def group_key(selectors: tuple[str, ...], article: Article, evidence: Evidence) -> str:
-    """Each selector's distinct values, sorted and joined by ',', selectors
-    joined by '|' in the order given. Sorting makes the key (so the alert id)
-    independent of tagging order; the default [story] gives the bare story
-    id, so alert ids are the same as before group_by existed."""
-    return "|".join(",".join(sorted(set(selector_values(s, article, evidence)))) for s in selectors)
-
-
-def term_key(rule_id: str, selector: str, value: str) -> str:
-    """Store key of a new_term value; prefixed so it never looks like an alert id."""
-    return "term:" + stable_id(rule_id, selector, value)
-
-
-def _source(article: Article) -> str:
-    return article.agency or article.source
-
-
 # ---------------------------------------------------------------- group state
 #
 # One plain dict per group, under the alert id, replaced (never mutated) on
@@ -286,8 +261,9 @@ def _source(article: Article) -> str:
 #   articles    counted reports (ArticleRef JSON), newest MAX_ARTICLES_PER_ALERT
 #   sources     distinct sources of those reports
 #   hits        [{id, at, source}] recent reports, only for threshold / spike
-#   emitted_at  throttle only: last emission; held: reports held back since;
-#   severity    and the severity it carried
+#   emitted_at  throttle only: last emission; held: reports held back since
+#   severity, key, title, story_id   of the last emission, for the resolve notice
+#   seen_at, resolved_at, episode, alert_id   lifecycle, see lifecycle.py
 
 
 def _ts(value: str) -> datetime:
@@ -324,6 +300,7 @@ def _counted(previous: dict | None, rule: Rule, ref: ArticleRef, now: datetime) 
         **state,
         "articles": (state["articles"] + [ref.model_dump(mode="json")])[-MAX_ARTICLES_PER_ALERT:],
         "sources": state["sources"] + ([ref.source] if ref.source not in state["sources"] else []),
+        "seen_at": now.isoformat(),
     }
     horizon = _hit_horizon(rule, state)
     if horizon is None:
@@ -393,9 +370,12 @@ def _throttled(rule: Rule, state: dict, severity: str, now: datetime) -> bool:
 
 
 def _emitted(rule: Rule, state: dict, severity: str, now: datetime) -> dict:
-    out = {**state, "revision": state["revision"] + 1, "created_at": state["created_at"] or now.isoformat()}
+    out = {
+        **state, "revision": state["revision"] + 1, "created_at": state["created_at"] or now.isoformat(),
+        "severity": severity,
+    }
     if rule.throttle is not None:
-        out.update(emitted_at=now.isoformat(), held=0, severity=severity)
+        out.update(emitted_at=now.isoformat(), held=0)
     return out
 
 
@@ -453,25 +433,39 @@ def article_keys(article: Article) -> set[str]:
     return {e.id for e in article.entities} | {f"event:{ev.type}" for ev in article.events}
 
 
+class SilenceMatcher(Protocol):
+    """What the engine asks before it emits: the silence that mutes this
+    rule's group at `now`, or None (monitor/rules/silences.py implements it)."""
+
+    def match(self, rule_id: str, group_key: str, now: datetime) -> object | None: ...
+
+
 class RuleEngine:
-    """Matches articles to rules and turns matches into new or updated alerts.
+    """Matches articles to rules and turns matches into new, updated and
+    resolved alerts.
 
     Rules are indexed by the entity ids and event types they require, so an
     article is checked only against the rules it could match (plus the few
     that require nothing indexable): cost follows candidate rules, not all."""
 
-    def __init__(self, ruleset: Ruleset, store: Store | None = None):
+    def __init__(self, ruleset: Ruleset, store: Store | None = None, silences: SilenceMatcher | None = None):
         self.store: Store = store if store is not None else {}
         self.suppressed: dict[str, int] = {}  # per rule: matches an exception suppressed
+        self.silences: SilenceMatcher | None = silences
+        self.silenced: Counter[str] = Counter()  # per rule: emissions a silence muted
         self.ruleset = ruleset
+        enabled = dependency_order([lr.rule for lr in ruleset.rules if lr.rule.enabled])
+        self.rules = {rule.id: rule for rule in enabled}
         self.compiled = [
             CompiledRule(
-                lr.rule,
-                compile_condition(lr.rule.match, ruleset),
-                [(exc, compile_condition(exc.match, ruleset)) for exc in lr.rule.exceptions],
+                rule,
+                compile_condition(rule.match, ruleset),
+                [(exc, compile_condition(exc.match, ruleset)) for exc in rule.exceptions],
             )
-            for lr in ruleset.rules if lr.rule.enabled
+            for rule in enabled
         ]
+        self.correlations = Correlations(enabled, self.store)
+        self.due = lifecycle.DueIndex(self.store)
         self._always: list[int] = []
         self._index: dict[str, list[int]] = {}
         for position, compiled in enumerate(self.compiled):
@@ -494,13 +488,14 @@ class RuleEngine:
         return [self.compiled[p] for p in sorted(positions)]
 
     def evaluate(self, article: Article, now: datetime | None = None) -> list[Alert]:
-        """Alerts this article creates or updates. Duplicates never fire, and
-        never count towards any threshold, spike, new term or throttle."""
-        if article.is_duplicate:
-            return []
+        """Alerts that fell due for resolution by `now` (see `sweep`), then
+        the alerts this article creates or updates. Duplicates never fire,
+        and never count towards any threshold, spike, new term or throttle."""
         now = now or utcnow()
+        alerts = self.sweep(now)
+        if article.is_duplicate:
+            return alerts
         view = View(article)
-        alerts = []
         for compiled in self.candidates(article, view):
             evidence = compiled.predicate(view)
             if evidence is None:
@@ -508,9 +503,26 @@ class RuleEngine:
             if self._excepted(compiled, view, now.date()):
                 self.suppressed[compiled.rule.id] = self.suppressed.get(compiled.rule.id, 0) + 1
                 continue
-            alert = self._record(compiled.rule, article, evidence, now)
-            if alert is not None:
-                alerts.append(alert)
+            alerts.extend(self._record(compiled.rule, article, evidence, now))
+        return alerts
+
+    def sweep(self, now: datetime) -> list[Alert]:
+        """Resolve every open alert whose group has had no matching report
+        for its rule's `resolve_after`, as of `now`: one `resolved` notice
+        each, timed when it fell due, earliest first. Idempotent: a second
+        sweep finds nothing left to resolve. Cheap when nothing is due (one
+        store read), so it may run on every article and on a timer."""
+        alerts = []
+        for state_key, rule_id, _hint in self.due.pop_due(now):
+            rule = self.rules.get(rule_id)
+            state = self.store.get(state_key)
+            due = lifecycle.due_at(rule, state) if rule is not None and state is not None else None
+            if due is None:
+                continue  # resolved already, rule removed or disabled, or resolve_after dropped
+            if due > now:  # a later report moved it (its entry exists) or resolve_after grew
+                self.due.schedule(state_key, rule.id, due)
+                continue
+            alerts.extend(self._resolve(rule, state_key, state, due)[1])
         return alerts
 
     @staticmethod
@@ -520,13 +532,25 @@ class RuleEngine:
             for exc, pred in compiled.exceptions
         )
 
-    def _record(self, rule: Rule, article: Article, evidence: Evidence, now: datetime) -> Alert | None:
-        """Count one matching report in its group; return the alert if it emits."""
+    def _record(self, rule: Rule, article: Article, evidence: Evidence, now: datetime) -> list[Alert]:
+        """Count one matching report in its group; return what it emits: its
+        own alert, a resolution that was overdue, and alerts of `correlate:
+        with` rules whose waiting reports this firing releases."""
         key = group_key(rule.grouping, article, evidence)
-        alert_id = stable_id(rule.id, key)
-        previous = self.store.get(alert_id)
+        state_key = stable_id(rule.id, key)
+        previous = self.store.get(state_key)
         if previous is not None and _already_counted(previous, article.id):
-            return None  # replay of an article already counted
+            return []  # replay of an article already counted
+        if not self.correlations.allows(rule, article, evidence, now):
+            self.correlations.wait(rule, article, evidence, now)
+            return []
+        out: list[Alert] = []
+        due = lifecycle.due_at(rule, previous) if previous is not None else None
+        if due is not None and due <= now:  # quiet long enough, not swept yet
+            previous, resolution = self._resolve(rule, state_key, previous, due)
+            out.extend(resolution)
+        if lifecycle.is_closed(previous):
+            previous = lifecycle.reopened(rule.id, key, previous)
         ref = ArticleRef(
             id=article.id, url=article.url, source=_source(article),
             published=article.published, title=article.title,
@@ -534,16 +558,58 @@ class RuleEngine:
         state = _counted(previous, rule, ref, now)
         new_term_seen = self._note_terms(rule, article, evidence, now)
         if not _triggered(rule, state, now, new_term_seen):
-            self.store[alert_id] = state  # counted, silently
-            return None
+            self._save(rule, state_key, state)  # counted, silently
+            return out
+        released = self.correlations.fired(rule, article, evidence, now)
         severity = _severity(rule, state)
         if _throttled(rule, state, severity, now):
-            self.store[alert_id] = {**state, "held": state.get("held", 0) + 1}
-            return None
-        digest = Digest(state.get("held", 0), state.get("emitted_at"))
-        state = _emitted(rule, state, severity, now)
-        self.store[alert_id] = state  # assign, never mutate: faust persists on assignment
-        return self._alert(rule, alert_id, key, state, severity, article, evidence, now, digest)
+            self._save(rule, state_key, {**state, "held": state.get("held", 0) + 1})
+        else:
+            digest = Digest(state.get("held", 0), state.get("emitted_at"))
+            state = _emitted(rule, state, severity, now)
+            alert = self._alert(rule, key, state, severity, article, evidence, now, digest)
+            self._save(rule, state_key, {**state, "key": key, "title": alert.title, "story_id": article.story_id})
+            out.extend(self._unless_silenced(rule, key, now, alert))
+        for dependent, waiting in released:
+            out.extend(self._record(dependent, waiting, Evidence(waiting.entities, waiting.events), now))
+        return out
+
+    def _save(self, rule: Rule, state_key: str, state: dict) -> None:
+        """Assign, never mutate: faust persists on assignment. An open alert
+        of a rule with resolve_after is (re)scheduled for resolution."""
+        self.store[state_key] = state
+        due = lifecycle.due_at(rule, state)
+        if due is not None:
+            self.due.schedule(state_key, rule.id, due)
+
+    def _resolve(self, rule: Rule, state_key: str, state: dict, at: datetime) -> tuple[dict, list[Alert]]:
+        """Close the alert as of `at`; the closed state and the notice, if not silenced."""
+        closed = lifecycle.resolved(state, at)
+        self.store[state_key] = closed
+        key = state.get("key", "")
+        held = Digest(state.get("held", 0), state.get("emitted_at"))
+        summary = f"No matching report for {format_duration(rule.resolve_after)} since {state['seen_at']}."
+        if rule.throttle is not None and rule.throttle.digest and held.held:
+            summary = f"{summary} {held.text()}"
+        alert = Alert(
+            id=state.get("alert_id", state_key), rule_id=rule.id, rule_version=rule.version,
+            severity=state.get("severity", rule.severity), action="resolved", revision=closed["revision"],
+            title=state.get("title", rule.title), summary=summary, group_key=key,
+            story_id=state.get("story_id"),
+            articles=[ArticleRef.model_validate(a) for a in state["articles"]],
+            corroboration=len(state["articles"]), sources=state["sources"], destinations=rule.destinations,
+            created_at=_ts(state["created_at"]), updated_at=at,
+        )
+        return closed, self._unless_silenced(rule, key, at, alert)
+
+    def _unless_silenced(self, rule: Rule, key: str, now: datetime, alert: Alert) -> list[Alert]:
+        """The alert, or nothing if a silence mutes this group now: then it is
+        counted in `silenced`, and the caller has advanced the state anyway,
+        so the next emission after the silence is an update, not a second new."""
+        if self.silences is not None and self.silences.match(rule.id, key, now) is not None:
+            self.silenced[rule.id] += 1
+            return []
+        return [alert]
 
     def _note_terms(self, rule: Rule, article: Article, evidence: Evidence, now: datetime) -> bool:
         """Remember that this rule saw the report's new_term values now; True
@@ -561,7 +627,7 @@ class RuleEngine:
             self.store[key] = {"rule": rule.id, "field": spec.field, "value": value, "seen_at": now.isoformat()}
         return unseen
 
-    def _alert(self, rule, alert_id, group_key, state, severity, article, evidence, now, digest: Digest) -> Alert:
+    def _alert(self, rule, group_key, state, severity, article, evidence, now, digest: Digest) -> Alert:
         events = evidence.events
         context = {
             "rule_id": rule.id, "rule_title": rule.title, "severity": severity,
@@ -580,7 +646,8 @@ class RuleEngine:
         if rule.throttle is not None and rule.throttle.digest and digest.held:
             summary = f"{summary} {digest.text()}".strip()
         return Alert(
-            id=alert_id, rule_id=rule.id, rule_version=rule.version, severity=severity,
+            id=state.get("alert_id") or stable_id(rule.id, group_key), rule_id=rule.id,
+            rule_version=rule.version, severity=severity,
             action="new" if state["revision"] == 1 else "update", revision=state["revision"],
             title=title, summary=summary, group_key=group_key, story_id=article.story_id,
             articles=[ArticleRef.model_validate(a) for a in state["articles"]],

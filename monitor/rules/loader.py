@@ -5,8 +5,9 @@ problem in one run, each with file, line, column, rule id, what is wrong and
 a suggestion. A ruleset with any error is never half-applied.
 
 Lint findings (unused lists and macros, rules with the same match, expired
-exceptions) are warnings: they are reported the same way but never stop a
-ruleset from loading.
+exceptions, a `resolve_after` shorter than the rule's window, correlating
+with a disabled rule) are warnings: they are reported the same way but never
+stop a ruleset from loading.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ruamel.yaml.error import YAMLError
 
 from monitor.rules.schema import (
     CONDITION_KEYS, AllCond, AnyCond, EntityCond, EventCond, MacroCond, NotCond, Rule,
-    RuleFile, TextCond, suggest,
+    RuleFile, TextCond, format_duration, suggest,
 )
 
 MAX_YAML_NODES = 100_000
@@ -183,7 +184,7 @@ def _validation_errors(path: str, root: Any, exc: ValidationError) -> list[RuleE
                 line, col = _position(root, loc)
         elif err["type"] == "extra_forbidden":
             parent = _model_for(loc[:-1])
-            valid = sorted(parent.model_fields) if parent else []
+            valid = sorted(f.alias or name for name, f in parent.model_fields.items()) if parent else []
             message = f"unknown key {loc[-1]!r}"
             hint = suggest(str(loc[-1]), valid) or (f"valid keys: {', '.join(valid)}" if valid else None)
         elif err["type"] == "unknown_condition":
@@ -309,6 +310,7 @@ def load_ruleset(
                 ruleset.macros[key] = cond
 
     seen_ids: dict[str, str] = {}
+    where: dict[str, tuple[Path, Any, int]] = {}  # rule id -> file, YAML root, index
     for path, model, root in parsed:
         for index, rule in enumerate(model.rules):
             line, col = _position(root, ("rules", index))
@@ -316,10 +318,16 @@ def load_ruleset(
                 errors.append(RuleError(str(path), line, col, f"duplicate rule id (first in {seen_ids[rule.id]})", rule.id))
                 continue
             seen_ids[rule.id] = str(path)
-            for problem in _check_rule(rule, ruleset, known_entities, known_events, today):
-                p_line, p_col = _position(root, ("rules", index, *problem.at)) if problem.at else (line, col)
-                errors.append(RuleError(str(path), p_line, p_col, problem.message, rule.id, problem.suggestion, problem.level))
+            where[rule.id] = (path, root, index)
             ruleset.rules.append(LoadedRule(rule, str(path), line))
+    problems = {lr.rule.id: _check_rule(lr.rule, ruleset, known_entities, known_events, today) for lr in ruleset.rules}
+    for rule_id, found in _check_correlations(ruleset).items():
+        problems[rule_id] += found
+    for rule_id, found in problems.items():
+        path, root, index = where[rule_id]
+        for problem in found:
+            line, col = _position(root, ("rules", index, *problem.at))
+            errors.append(RuleError(str(path), line, col, problem.message, rule_id, problem.suggestion, problem.level))
     errors.extend(_lint(parsed, ruleset))
     hard = [e for e in errors if e.level == "error"]
     ruleset.warnings = [e for e in errors if e.level != "error"]
@@ -364,13 +372,83 @@ def _check_rule(rule: Rule, ruleset: Ruleset, known_entities, known_events, toda
                         problems.append(Problem(f"unknown entity id {ent!r}", suggest(ent, known_entities)))
     problems.extend(_inline_tests_can_fire(rule))
     problems.extend(_expired_exceptions(rule, today))
+    problems.extend(_resolve_before_window_ends(rule))
     return problems
+
+
+def _check_correlations(ruleset: Ruleset) -> dict[str, list[Problem]]:
+    """References between rules: an unknown id is an error (closest ids
+    suggested), a cycle is an error (no rule in it could ever fire first),
+    a disabled partner a warning (it never fires, so neither does this)."""
+    rules = ruleset.by_id()
+    problems: dict[str, list[Problem]] = {}
+    for rule in rules.values():
+        spec = rule.correlate
+        if spec is None:
+            continue
+        at = ("correlate", "after" if spec.ordered else "with")
+        partner = rules.get(spec.partner)
+        if partner is None:
+            hint = suggest(spec.partner, rules) or "correlate names another rule's id"
+            problems.setdefault(rule.id, []).append(Problem(f"unknown rule id {spec.partner!r} in correlate", hint, at=at))
+        elif not partner.enabled and rule.enabled:
+            problems.setdefault(rule.id, []).append(Problem(
+                f"correlates with disabled rule {spec.partner!r}, so it can never fire",
+                f"enable {spec.partner!r}, or disable this rule too", "warning", at,
+            ))
+    reported: set[str] = set()
+    for start in rules:  # each rule names at most one partner: follow the chain
+        chain: list[str] = []
+        current: str | None = start
+        while current in rules and current not in chain and current not in reported:
+            chain.append(current)
+            spec = rules[current].correlate
+            current = spec.partner if spec is not None else None
+        if current in chain:
+            cycle = chain[chain.index(current):]
+            reported.update(cycle)
+            first = cycle[0]
+            at = ("correlate", "after" if rules[first].correlate.ordered else "with")
+            path = " -> ".join([*cycle, first])
+            message = "rule correlates with itself" if len(cycle) == 1 else f"correlation cycle {path}"
+            problems.setdefault(first, []).append(Problem(
+                f"{message}: no rule in it could ever fire first", "remove correlate from one rule of the cycle", at=at,
+            ))
+        reported.update(chain)
+    return problems
+
+
+def _resolve_before_window_ends(rule: Rule) -> list[Problem]:
+    """A rule whose window is longer than its quiet period contradicts
+    itself: reports `within` apart are one burst to the trigger, yet the
+    alert resolves after a shorter silence, while the reports that opened
+    it still count, and the next report starts a new episode."""
+    if rule.resolve_after is None:
+        return []
+    window, key = None, None
+    if rule.threshold is not None:
+        window, key = rule.threshold.within, "threshold.within"
+    elif rule.spike is not None:
+        window, key = rule.spike.window, "spike.window"
+    if window is None or rule.resolve_after >= window:
+        return []
+    return [Problem(
+        f"resolve_after {format_duration(rule.resolve_after)} is shorter than {key} {format_duration(window)}: "
+        "the alert can resolve while the reports that opened it still count",
+        f"use resolve_after: {format_duration(window)} or longer", "warning", ("resolve_after",),
+    )]
 
 
 def _inline_tests_can_fire(rule: Rule) -> list[Problem]:
     """Inline tests run each sample alone on empty state, so a rule that needs
     several reports cannot pass a `fire` test; say so here, clearly, rather
     than as a puzzling 'expected to fire' failure."""
+    if rule.correlate is not None and rule.tests.fire:
+        return [Problem(
+            f"inline fire tests run each sample alone, so rule {rule.correlate.partner!r} cannot have fired first",
+            "keep no_fire tests inline; check firing with `newsmon scan` over reports of both rules",
+            at=("tests", "fire"),
+        )]
     needed, key = 1, None
     if rule.threshold is not None:
         needed, key = rule.threshold.count, "threshold.count"

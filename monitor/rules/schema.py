@@ -7,8 +7,9 @@ that silently never fires. A condition is a mapping with exactly one key
 that one branch only and stay readable.
 
 The stateful keys of a rule (``group_by``, ``threshold``, ``spike``,
-``new_term``, ``throttle``, ``escalate``) only describe behaviour; the engine
-keeps their state. Durations are strings such as ``30s``, ``15m``, ``6h``, ``7d``.
+``new_term``, ``throttle``, ``escalate``, ``resolve_after``, ``correlate``)
+only describe behaviour; the engine keeps their state. Durations are strings
+such as ``30s``, ``15m``, ``6h``, ``7d``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from monitor.models import Modality, Severity
+from monitor.models import EntityType, Modality, Severity
 
 MODALITIES: tuple[str, ...] = ("asserted", "planned", "speculative", "denied", "conditional")
 SEVERITIES: tuple[str, ...] = get_args(Severity)  # lowest first
@@ -33,8 +34,12 @@ CONDITION_KEYS: tuple[str, ...] = (
     "entity", "event", "text", "source", "duplicate", "all", "any", "not", "macro",
 )
 SLOTS: tuple[str, ...] = ("actor", "destination", "location", "counterpart", "item")
-# What a group_by / new_term selector may name; see engine.selector_values.
-SELECTORS: tuple[str, ...] = ("story", "source", "entity", "event.type") + tuple(f"event.{s}" for s in SLOTS)
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
+# What a group_by / new_term / correlate.on selector may name; see groups.selector_values.
+SELECTORS: tuple[str, ...] = (
+    ("story", "source", "entity") + tuple(f"entity:{t}" for t in ENTITY_TYPES)
+    + ("event.type",) + tuple(f"event.{s}" for s in SLOTS)
+)
 MAX_ARTICLES_PER_ALERT = 50  # an alert lists (and counts as corroboration) the newest 50 reports
 
 
@@ -258,6 +263,14 @@ Selector = Annotated[str, AfterValidator(_selector)]
 GroupSelector = Annotated[str, AfterValidator(_group_selector)]
 
 
+def _rule_alone(selectors: list[str] | None, key: str) -> None:
+    if selectors is not None and "rule" in selectors and len(selectors) > 1:
+        raise rule_error(
+            f"{key} 'rule' means one group for the whole rule and cannot be combined",
+            f"use {key}: [rule] alone, or drop 'rule'", at=key,
+        )
+
+
 class Threshold(_Strict):
     """Open the alert only once enough independent reports agree (ElastAlert
     'frequency'): one blog post is not yet news, three wires within hours are."""
@@ -308,6 +321,40 @@ class Escalate(_Strict):
     to: Severity
 
 
+class Correlate(_Strict):
+    """Fire only when another rule fired for the same key within a time span
+    (Sigma's temporal correlation): `after` in that order, `with` in either.
+    A gate on top of `match`: a report that fails it is not a match at all."""
+
+    after: str | None = Field(default=None, description="rule id that must have fired first, less than `within` before")
+    with_: str | None = Field(
+        default=None, alias="with", description="rule id that must fire less than `within` before or after, in either order",
+    )
+    within: Duration
+    on: list[GroupSelector] | None = Field(
+        default=None, min_length=1, description="selectors whose values must be equal for both rules; default: group_by",
+    )
+
+    @model_validator(mode="after")
+    def _one_partner(self) -> Correlate:
+        if (self.after is None) == (self.with_ is None):
+            raise rule_error(
+                "correlate needs exactly one of 'after' (in that order) and 'with' (either order)",
+                "e.g. correlate: {after: other-rule-id, within: 7d}",
+            )
+        _rule_alone(self.on, "on")
+        return self
+
+    @property
+    def partner(self) -> str:
+        """The id of the rule this one correlates with."""
+        return self.after if self.after is not None else self.with_  # type: ignore[return-value]
+
+    @property
+    def ordered(self) -> bool:
+        return self.after is not None
+
+
 TRIGGERS: tuple[str, ...] = ("threshold", "spike", "new_term")
 
 
@@ -347,6 +394,10 @@ class Rule(_Strict):
     new_term: NewTerm | None = None
     throttle: Throttle | None = None
     escalate: Escalate | None = None
+    resolve_after: Duration | None = Field(
+        default=None, description="resolve the alert once its group had no matching report for this long",
+    )
+    correlate: Correlate | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Rule:
@@ -356,11 +407,7 @@ class Rule(_Strict):
                 "novelty and group_by both set", "novelty: {per: X} is short for group_by: [X]; keep one",
                 at="group_by",
             )
-        if self.group_by is not None and "rule" in self.group_by and len(self.group_by) > 1:
-            raise rule_error(
-                "group_by 'rule' means one alert for the whole rule and cannot be combined",
-                "use group_by: [rule] alone, or drop 'rule'", at="group_by",
-            )
+        _rule_alone(self.group_by, "group_by")
         triggers = [t for t in TRIGGERS if getattr(self, t) is not None]
         if len(triggers) > 1:
             raise rule_error(
@@ -379,6 +426,12 @@ class Rule(_Strict):
     def grouping(self) -> tuple[str, ...]:
         """The group_by selectors in force: `novelty.per` is sugar for them."""
         return tuple(self.group_by) if self.group_by is not None else (self.novelty.per,)
+
+    @property
+    def correlation_key(self) -> tuple[str, ...]:
+        """The selectors both correlated rules' reports must agree on."""
+        on = self.correlate.on if self.correlate is not None else None
+        return tuple(on) if on is not None else self.grouping
 
 
 class RuleFile(_Strict):
