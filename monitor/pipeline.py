@@ -63,13 +63,16 @@ class Pipeline:
 
         Raises (and changes nothing) if anything is invalid, so a broken edit
         keeps the previous ruleset running. Alert state is keyed by rule id,
-        so unchanged rules keep their state. Returns the rule ids added,
-        changed and removed."""
+        so unchanged rules keep their state. Silences (and the count of what
+        they muted) belong to the operator, not the ruleset, so they carry
+        over. Returns the rule ids added, changed and removed."""
         tagger = Tagger.from_rules_dir(rules_dir)
         ruleset = load_rules(rules_dir, tagger)
         before = self.engine.ruleset.by_id()
         after = ruleset.by_id()
-        self.tagger, self.engine = tagger, RuleEngine(ruleset, self.stores.rules)
+        engine = RuleEngine(ruleset, self.stores.rules, self.engine.silences)
+        engine.silenced = self.engine.silenced
+        self.tagger, self.engine = tagger, engine
         return {
             "added": sorted(after.keys() - before.keys()),
             "removed": sorted(before.keys() - after.keys()),
@@ -97,6 +100,12 @@ class Pipeline:
         if self._since_expiry >= EXPIRE_EVERY:
             self.expire(now)
         return Result(article, alerts)
+
+    def sweep(self, now: datetime) -> list[Alert]:
+        """Resolve alerts whose group went quiet, as of `now` (RuleEngine.sweep).
+        Processing an article sweeps first, so this is only needed while no
+        article arrives: the daemon calls it on a timer. Idempotent."""
+        return self.engine.sweep(now)
 
     def expire(self, now: datetime) -> None:
         self._since_expiry = 0
