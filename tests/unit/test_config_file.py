@@ -142,3 +142,15 @@ def test_shipped_example_is_valid_and_shows_every_sink_type(monkeypatch):
     assert {s.type for s in settings.sinks} == {"webhook", "jsonl", "email"}
     assert any(s.type == "webhook" and s.format == "slack" for s in settings.sinks)
     assert len({s.name for s in settings.sinks}) == len(settings.sinks)
+
+
+def test_readme_config_example_is_valid(tmp_path):
+    import re
+
+    from monitor.config import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "\nsinks:" in b and "app_id:" in b]
+    write(tmp_path, block)
+    settings = Settings()
+    assert [s.name for s in settings.sinks] == ["incidents", "slack-desk", "archive"]
