@@ -130,19 +130,23 @@ class SinkRunner:
             max_poll_interval_ms=3600_000,
         )
         publisher = Publisher(bootstrap, client_id=f"newsmon-sink-{self.sink.name}")
-        await consumer.start()
         try:
+            await consumer.start()
             await self.sink.open()
             self.log.info("sink_started", group_id=self.group_id, type=self.sink.config.type)  # type: ignore[attr-defined]
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500)
                 for tp, records in batches.items():
                     for record in records:
-                        if stop.is_set() or tp not in consumer.assignment():
-                            break  # not committed: redelivered after restart / to the new owner
+                        if stop.is_set():
+                            return  # the rest is not committed: delivered after a restart
+                        if tp not in consumer.assignment():
+                            break  # a rebalance took the partition: its new owner resumes at our last commit
                         if not await self._handle(record, publisher, stop):
                             return  # stopped while retrying: left uncommitted
                         if not await self._commit(consumer, tp, record.offset + 1):
+                            if tp in consumer.assignment():
+                                consumer.seek(tp, record.offset + 1)  # fetch the rest of the batch again
                             break
         finally:
             self.log.info("sink_stopping")
