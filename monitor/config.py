@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     feeds_file: Path = Field(default=Path("feeds.yaml"), description="feeds to poll; absent = none")
     data_dir: Path = Path(".newsmon")
     max_file_bytes: int = 10 * 1024 * 1024
+    sweep_interval: float = Field(
+        default=30.0, gt=0,
+        description="seconds between checks for alerts to resolve (rules with resolve_after)",
+    )
     max_raw_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024,
         description="a news.raw message larger than this goes to the dead-letter topic unparsed "

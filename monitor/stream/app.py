@@ -23,14 +23,19 @@ from watchfiles import awatch
 
 from monitor.config import Settings
 from monitor.enrich.yamlfile import RuleFileError
+from monitor.kafka_patch import install as install_kafka_backoff
 from monitor.log import get_logger
-from monitor.models import PreparedArticle, RawArticle, utcnow
+from monitor.models import Alert, PreparedArticle, RawArticle, utcnow
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import RulesetError
+from monitor.rules.silences import SilenceSet
 from monitor.state import STORE_NAMES, StateStores
 from monitor.stream.http import Metrics, serve
+from monitor.stream.silences import follow as follow_silences
 
 log = get_logger(__name__)
+
+SWEEP_KEY = "\x00sweep"  # key of the timer's tick on news.prepared; no article id looks like it
 
 
 def deadletter_record(reason: str, key: Any, payload: bytes | None, limit: int = 64 * 1024) -> bytes:
@@ -43,6 +48,7 @@ def deadletter_record(reason: str, key: Any, payload: bytes | None, limit: int =
 
 
 def create_app(settings: Settings, **extra: Any) -> faust.App:
+    install_kafka_backoff()  # no busy loop while the broker is down (monitor/kafka_patch.py)
     topics = settings.topics
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -131,6 +137,15 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         log.error("article_failed", article_id=article_id, reason=reason, tb=traceback.format_exc(limit=5))
         await dead_letter(event, key, reason, "processing_failed")
 
+    async def publish_alerts(alerts: list[Alert], article_id: str | None) -> None:
+        for alert in alerts:
+            for topic_name in [topics.alerts, *(topics.name(d) for d in alert.destinations)]:
+                await send_json(topic_name, alert.id, alert)
+            metrics.alerts.labels(alert.rule_id, alert.severity, alert.action).inc()
+            log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, action=alert.action,
+                     revision=alert.revision, article_id=article_id)
+        metrics.sync_silenced(pipeline.engine.silenced)
+
     @app.agent(prepared_topic, name="decide")
     async def decide(stream):
         """Stateful: dedup, stories and rules, against the tables."""
@@ -138,7 +153,14 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
             # faust can hand out an event while tables are still recovering
             # (faust-streaming#216); the core must not see half-restored state
             await app.tables.recovery.completed.wait()
+            await silences_loaded.wait()  # a silence set before start holds from the first article
             key = event_key(event)
+            if key == SWEEP_KEY:  # the timer's tick: resolve alerts whose group went quiet
+                try:
+                    await publish_alerts(pipeline.sweep(utcnow()), None)
+                except Exception as exc:
+                    log.error("sweep_failed", error=f"{type(exc).__name__}: {exc}", tb=traceback.format_exc(limit=5))
+                continue
             try:
                 prepared = PreparedArticle.model_validate_json(event.value)
                 result = pipeline.decide(prepared)
@@ -148,14 +170,26 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
             article = result.article
             target = "duplicates" if article.is_duplicate else "articles"
             await send_json(getattr(topics, target), article.id, article)
-            for alert in result.alerts:
-                for topic_name in [topics.alerts, *(topics.name(d) for d in alert.destinations)]:
-                    await send_json(topic_name, alert.id, alert)
-                log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, action=alert.action,
-                         revision=alert.revision, article_id=article.id)
+            await publish_alerts(result.alerts, article.id)
             log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,
                      story_id=article.story_id, alerts=len(result.alerts))
             observe(metrics, result)
+
+    @app.timer(interval=settings.sweep_interval)
+    async def sweep_tick() -> None:
+        """Table writes must happen inside the agent (faust refuses them
+        from a timer), so the worker holding news.prepared asks its own
+        decide agent to sweep, through the topic."""
+        if app.tables.recovery.completed.is_set() and any(
+                tp.topic == topics.prepared for tp in app.consumer.assignment()):
+            await prepared_topic.send(key=SWEEP_KEY.encode(), value=b"{}")
+
+    silences, silences_loaded = SilenceSet(), asyncio.Event()
+    pipeline.engine.silences = silences  # Pipeline.reload hands it on to the new engine
+
+    @app.task
+    async def follow_silences_topic() -> None:
+        await follow_silences(settings.resolved_bootstrap(), topics.silences, silences, ready=silences_loaded)
 
     @app.task
     async def reseek_after_recovery() -> None:
@@ -171,13 +205,18 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
         def ready() -> tuple[bool, str]:
             if not app.tables.recovery.completed.is_set():
                 return False, "recovering state"
+            if not silences_loaded.is_set():
+                return False, f"reading {topics.silences}"
             if not any(tp.topic == raw_name for tp in app.consumer.assignment()):
                 return False, f"no partition of {raw_name} assigned"
             return True, f"{len(pipeline.engine.compiled)} rules loaded"
 
         async def update_lag() -> None:
             tps = [tp for tp in app.consumer.assignment() if tp.topic == raw_name]
-            ends = await app.consumer.highwaters(*tps) if tps else {}
+            try:  # during a broker outage /metrics still answers, with the last lag known
+                ends = await asyncio.wait_for(app.consumer.highwaters(*tps), 2.0) if tps else {}
+            except Exception:  # noqa: BLE001 -- broker unreachable or slow
+                return
             for tp, end in ends.items():
                 # until this worker handles its first message, lag counts from offset 0
                 done = processed_offsets.get(tp.partition, -1) + 1
@@ -221,7 +260,7 @@ async def reseek_after_each_rebalance(app: faust.App, settle: float = 3.0) -> No
 
 
 def observe(metrics: Metrics, result) -> None:
-    """Count one processed article and its alerts."""
+    """Count one processed article (its alerts are counted where they are published)."""
     article = result.article
     metrics.articles.labels("duplicate" if article.is_duplicate else "unique").inc()
     if article.is_duplicate:
@@ -230,8 +269,6 @@ def observe(metrics: Metrics, result) -> None:
         metrics.entities.labels(entity.type).inc()
     for event in article.events:
         metrics.events.labels(event.type, event.modality).inc()
-    for alert in result.alerts:
-        metrics.alerts.labels(alert.rule_id, alert.severity, alert.action).inc()
     latency = (utcnow() - article.ingested_at).total_seconds()
     if latency >= 0:
         metrics.latency.observe(latency)

@@ -8,7 +8,7 @@ that the process is up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -37,6 +37,16 @@ class Metrics:
         self.reloads = Counter("newsmon_rule_reloads_total", "Rule reloads", ["result"], registry=r)
         self.rules_loaded = Gauge("newsmon_rules_loaded", "Enabled rules in the running ruleset", registry=r)
         self.lag = Gauge("newsmon_consumer_lag", "Messages on news.raw not yet processed", ["partition"], registry=r)
+        self.silenced = Counter("newsmon_alerts_silenced_total", "Alerts a silence held back", ["rule_id"], registry=r)
+        self._silenced_seen: dict[str, int] = {}
+
+    def sync_silenced(self, counts: Mapping[str, int]) -> None:
+        """Bring the silenced counter up to the rule engine's own running count."""
+        for rule_id, count in counts.items():
+            delta = count - self._silenced_seen.get(rule_id, 0)
+            if delta > 0:
+                self.silenced.labels(rule_id).inc(delta)
+                self._silenced_seen[rule_id] = count
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
