@@ -66,7 +66,7 @@ class Topics(BaseSettings):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore", populate_by_name=True)
 
     bootstrap_servers: str | None = Field(
         default=None,
