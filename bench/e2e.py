@@ -251,7 +251,7 @@ def run(size: Size) -> dict[str, Any]:
 
     configure_logging("WARNING", "console")
     n = size.e2e_articles
-    repeats = 2 if size.name == "quick" else 3
+    repeats = 2
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-e2e-") as tmpdir:
         tmp = Path(tmpdir)
         entities = make_watchlist(ENTITIES)
