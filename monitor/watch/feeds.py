@@ -567,6 +567,7 @@ class FeedHealth(BaseModel):
     next_poll: datetime | None = None
     items_seen: int = Field(default=0, description="new items published, ever")
     consecutive_failures: int = 0
+    fetch_errors: int = Field(default=0, description="failed fetches, ever")
 
     @property
     def healthy(self) -> bool:
@@ -845,6 +846,7 @@ class FeedPoller:
         now = utcnow()
         message = self._describe(feed, exc)
         h.consecutive_failures += 1
+        h.fetch_errors += 1
         h.last_error, h.last_error_at = message, now
         h.last_status = getattr(exc, "status", None)
         delay = self.backoff(feed, h.consecutive_failures, getattr(exc, "retry_after", None))
