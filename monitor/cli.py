@@ -86,8 +86,8 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
     from monitor.watch.runner import Watchers
 
     try:
-        app = create_app(settings)
         watchers = Watchers(settings) if watch_inbox else None
+        app = create_app(settings, feed_health=watchers.feed_health if watchers else None)
     except (RulesetError, RuleFileError, ValueError) as exc:
         raise click.ClickException(f"cannot start, the configuration is invalid:\n{exc}") from None
     asyncio.run(ensure_topics(settings))

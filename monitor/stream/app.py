@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from watchfiles import awatch
 from monitor.config import Settings
 from monitor.enrich.yamlfile import RuleFileError
 from monitor.kafka_patch import install as install_kafka_backoff
+from monitor.kafka_security import aiokafka_options, faust_credentials
 from monitor.log import get_logger
 from monitor.models import Alert, PreparedArticle, RawArticle, utcnow
 from monitor.pipeline import Pipeline
@@ -47,13 +49,17 @@ def deadletter_record(reason: str, key: Any, payload: bytes | None, limit: int =
     }).encode()
 
 
-def create_app(settings: Settings, **extra: Any) -> faust.App:
+def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] | None = None,
+               **extra: Any) -> faust.App:
+    """The worker's faust app; `feed_health` adds the in-process feed poller's
+    health to /metrics (`newsmon run`)."""
     install_kafka_backoff()  # no busy loop while the broker is down (monitor/kafka_patch.py)
     topics = settings.topics
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.resolved_bootstrap()}",
+        broker_credentials=faust_credentials(settings),  # TLS / SASL (monitor/kafka_security.py)
         value_serializer="raw",
         key_serializer="raw",
         store="memory://",  # tables restore from their changelog topics on start
@@ -92,6 +98,8 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
     pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config())
     metrics = Metrics()
     metrics.rules_loaded.set(len(pipeline.engine.compiled))
+    if feed_health is not None:
+        metrics.watch_feeds(feed_health)
     processed_offsets: dict[int, int] = {}  # partition of news.raw -> last offset handled, for lag
 
     async def send_json(topic_name: str, key: str, model) -> None:
@@ -189,7 +197,8 @@ def create_app(settings: Settings, **extra: Any) -> faust.App:
 
     @app.task
     async def follow_silences_topic() -> None:
-        await follow_silences(settings.resolved_bootstrap(), topics.silences, silences, ready=silences_loaded)
+        await follow_silences(settings.resolved_bootstrap(), topics.silences, silences, ready=silences_loaded,
+                              security=aiokafka_options(settings))
 
     @app.task
     async def reseek_after_recovery() -> None:

@@ -9,9 +9,12 @@ that the process is up.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from monitor.log import get_logger
 
@@ -48,8 +51,33 @@ class Metrics:
                 self.silenced.labels(rule_id).inc(delta)
                 self._silenced_seen[rule_id] = count
 
+    def watch_feeds(self, health: Callable[[], Mapping[str, Any]]) -> None:
+        """Export the feed poller's health (`feed name -> FeedHealth`), read at scrape time."""
+        self.registry.register(_FeedCollector(health))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _FeedCollector(Collector):
+    """Per-feed figures straight from the poller's own health records, so
+    they can never drift from what `newsmon feeds list` shows."""
+
+    def __init__(self, health: Callable[[], Mapping[str, Any]]) -> None:
+        self.health = health
+
+    def collect(self):
+        failing = GaugeMetricFamily("newsmon_feed_consecutive_failures",
+                                    "Fetch errors since the feed last answered", labels=["feed"])
+        errors = CounterMetricFamily("newsmon_feed_fetch_errors", "Failed fetches since start", labels=["feed"])
+        items = CounterMetricFamily("newsmon_feed_items", "New items published, ever", labels=["feed"])
+        healthy = GaugeMetricFamily("newsmon_feed_healthy", "1 while the feed is healthy", labels=["feed"])
+        for name, h in self.health().items():
+            failing.add_metric([name], h.consecutive_failures)
+            errors.add_metric([name], h.fetch_errors)
+            items.add_metric([name], h.items_seen)
+            healthy.add_metric([name], 1.0 if h.healthy else 0.0)
+        yield from (failing, errors, items, healthy)
 
 
 async def serve(metrics: Metrics, ready: Callable[[], tuple[bool, str]], host: str, port: int,

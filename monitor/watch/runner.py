@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from monitor.config import Settings
+from monitor.kafka_security import aiokafka_options
 from monitor.log import get_logger
 from monitor.watch.feeds import FeedPoller, load_feeds
 from monitor.watch.files import InboxWatcher
@@ -20,7 +21,7 @@ class Watchers:
     checkout works with the inbox alone."""
 
     def __init__(self, settings: Settings, *, inbox: bool = True, feeds: bool = True):
-        self.publisher = Publisher(settings.resolved_bootstrap())
+        self.publisher = Publisher(settings.resolved_bootstrap(), security=aiokafka_options(settings))
         topic = settings.topics.raw
         self.parts: list = []
         if inbox:
@@ -31,6 +32,10 @@ class Watchers:
             self.parts.append(FeedPoller(feed_list, self.publisher, topic, settings.feeds_state))
         elif feeds:
             log.info("feeds_not_configured", feeds_file=str(settings.feeds_file))
+
+    def feed_health(self) -> dict:
+        """Feed name -> FeedHealth of the poller (empty without feeds)."""
+        return next((part.health for part in self.parts if isinstance(part, FeedPoller)), {})
 
     async def run(self) -> None:
         try:
