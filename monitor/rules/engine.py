@@ -78,15 +78,55 @@ def _unique(items: list, key: Callable) -> list:
     return out
 
 
+class RegexBank:
+    """Every distinct regex of a ruleset (pattern and case option) in one
+    RE2 FilteredRE2: one pass of its literal prefilter (an RE2::Set of the
+    patterns' required literals) finds the candidate patterns, and only those
+    run. So an article costs one scan plus the regexes whose literals it
+    contains, not one search per regex rule. ``matches`` gives exactly the
+    patterns ``re2.search`` would find (FilteredRE2.AllMatches runs each
+    candidate with PartialMatch; patterns without a usable literal are always
+    candidates)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, bool], int] = {}
+        self._filter: Any = None
+        self._compiled = False
+
+    def add(self, pattern: str, case_sensitive: bool) -> int:
+        key = (pattern, case_sensitive)
+        if key not in self._ids:
+            if self._compiled:
+                raise RuntimeError("RegexBank.add after compile")
+            if self._filter is None:
+                self._filter = re2.Filter()
+            options = re2.Options()
+            options.case_sensitive = case_sensitive
+            self._ids[key] = self._filter.Add(pattern, options)
+        return self._ids[key]
+
+    def compile(self) -> None:
+        if self._filter is not None and not self._compiled:
+            self._filter.Compile()
+        self._compiled = True
+
+    def matches(self, haystack: str) -> frozenset[int]:
+        if self._filter is None:
+            return frozenset()
+        return frozenset(self._filter.Match(haystack) or ())
+
+
 class View:
     """Per-article lookups shared by every condition of every rule."""
 
-    def __init__(self, article: Article):
+    def __init__(self, article: Article, regexes: RegexBank | None = None):
         self.article = article
         self.entities = {e.id: e for e in article.entities}
         self.entity_types = {e.id: e.type for e in article.entities}
         self._haystack = "\n".join(filter(None, [article.title, article.text]))
         self._folded: str | None = None
+        self._regexes = regexes
+        self._regex_hits: frozenset[int] | None = None
 
     def haystack(self, case_sensitive: bool) -> str:
         if case_sensitive:
@@ -95,14 +135,22 @@ class View:
             self._folded = self._haystack.casefold()
         return self._folded
 
+    def regex_hits(self) -> frozenset[int]:
+        """Ids (in the engine's RegexBank) of the regexes found in title and text."""
+        if self._regex_hits is None:
+            self._regex_hits = self._regexes.matches(self._haystack) if self._regexes else frozenset()
+        return self._regex_hits
+
 
 Predicate = Callable[[View], Evidence | None]
 
 
-def compile_condition(cond: Any, ruleset: Ruleset) -> Predicate:
+def compile_condition(cond: Any, ruleset: Ruleset, regexes: RegexBank | None = None) -> Predicate:
+    """`regexes`: the engine's shared bank; text regexes are then looked up in
+    the article's one bank scan (View.regex_hits) instead of searched one by one."""
     lists = ruleset.lists
     if isinstance(cond, AllCond):
-        parts = [compile_condition(c, ruleset) for c in cond.all]
+        parts = [compile_condition(c, ruleset, regexes) for c in cond.all]
 
         def all_of(view: View) -> Evidence | None:
             found = Evidence()
@@ -114,7 +162,7 @@ def compile_condition(cond: Any, ruleset: Ruleset) -> Predicate:
             return found
         return all_of
     if isinstance(cond, AnyCond):
-        parts = [compile_condition(c, ruleset) for c in cond.any]
+        parts = [compile_condition(c, ruleset, regexes) for c in cond.any]
 
         def any_of(view: View) -> Evidence | None:
             for part in parts:
@@ -124,16 +172,16 @@ def compile_condition(cond: Any, ruleset: Ruleset) -> Predicate:
             return None
         return any_of
     if isinstance(cond, NotCond):
-        inner = compile_condition(cond.not_, ruleset)
+        inner = compile_condition(cond.not_, ruleset, regexes)
         return lambda view: Evidence() if inner(view) is None else None
     if isinstance(cond, MacroCond):
-        return compile_condition(ruleset.macros[cond.macro], ruleset)
+        return compile_condition(ruleset.macros[cond.macro], ruleset, regexes)
     if isinstance(cond, EntityCond):
         return _entity_predicate(cond, lists)
     if isinstance(cond, EventCond):
         return _event_predicate(cond, lists)
     if isinstance(cond, TextCond):
-        return _text_predicate(cond)
+        return _text_predicate(cond, regexes)
     if isinstance(cond, SourceCond):
         wanted = {s.casefold() for s in cond.source}
         return lambda view: Evidence() if (view.article.source or "").casefold() in wanted else None
@@ -199,14 +247,23 @@ def _event_predicate(cond: EventCond, lists) -> Predicate:
     return check
 
 
-def _text_predicate(cond: TextCond) -> Predicate:
+def _text_predicate(cond: TextCond, bank: RegexBank | None = None) -> Predicate:
     spec = cond.text
     fold = (lambda s: s) if spec.case_sensitive else str.casefold
     phrases = [fold(p) for p in spec.phrases]
     all_phrases = [fold(p) for p in spec.all_phrases]
-    options = re2.Options()
-    options.case_sensitive = spec.case_sensitive
-    regexes = [re2.compile(p, options) for p in spec.regex]
+    if bank is not None:
+        wanted = frozenset(bank.add(p, spec.case_sensitive) for p in spec.regex)
+
+        def found(view: View) -> bool:
+            return not wanted.isdisjoint(view.regex_hits())
+    else:
+        options = re2.Options()
+        options.case_sensitive = spec.case_sensitive
+        compiled = [re2.compile(p, options) for p in spec.regex]
+
+        def found(view: View) -> bool:
+            return any(r.search(view.haystack(True)) for r in compiled)
 
     def check(view: View) -> Evidence | None:
         hay = view.haystack(spec.case_sensitive)
@@ -214,7 +271,7 @@ def _text_predicate(cond: TextCond) -> Predicate:
             return None
         if phrases and not any(p in hay for p in phrases):
             return None
-        if regexes and not any(r.search(view.haystack(True)) for r in regexes):
+        if spec.regex and not found(view):
             return None
         return Evidence()
     return check
@@ -391,10 +448,11 @@ class Digest:
         return f"(+{self.held} more matching report{plural} held back since {self.since})"
 
 
-def required_keys(cond: Any, ruleset: Ruleset) -> frozenset[str] | None:
+def required_keys(cond: Any, ruleset: Ruleset, regexes: RegexBank | None = None) -> frozenset[str] | None:
     """Keys an article must have for `cond` to be true: entity ids,
-    "event:<type>" and "phrase:<casefolded phrase>". None when no such key exists (text, source, not, ...),
-    so the rule is checked for every article."""
+    "event:<type>" and "phrase:<casefolded phrase>", and with a RegexBank
+    "regex:<bank id>" for text conditions with regexes only. None when no such
+    key exists (source, not, ...), so the rule is checked for every article."""
     if isinstance(cond, EntityCond):
         spec = cond.entity
         every, some = expand(spec.all, ruleset.lists), expand(spec.any, ruleset.lists)
@@ -407,13 +465,16 @@ def required_keys(cond: Any, ruleset: Ruleset) -> frozenset[str] | None:
         # a phrase's casefolded form occurs in the casefolded text whenever it matches
         needed = cond.text.all_phrases[:1] or cond.text.phrases
         return frozenset(f"phrase:{p.casefold()}" for p in needed)
+    if isinstance(cond, TextCond) and cond.text.regex and regexes is not None:
+        # one of the regexes must match: the bank scan reports each that does
+        return frozenset(f"regex:{regexes.add(p, cond.text.case_sensitive)}" for p in cond.text.regex)
     if isinstance(cond, MacroCond):
-        return required_keys(ruleset.macros[cond.macro], ruleset)
+        return required_keys(ruleset.macros[cond.macro], ruleset, regexes)
     if isinstance(cond, AllCond):
-        known = [k for k in (required_keys(c, ruleset) for c in cond.all) if k is not None]
+        known = [k for k in (required_keys(c, ruleset, regexes) for c in cond.all) if k is not None]
         return min(known, key=len) if known else None
     if isinstance(cond, AnyCond):
-        parts = [required_keys(c, ruleset) for c in cond.any]
+        parts = [required_keys(c, ruleset, regexes) for c in cond.any]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
     return None
 
@@ -444,9 +505,11 @@ class RuleEngine:
     """Matches articles to rules and turns matches into new, updated and
     resolved alerts.
 
-    Rules are indexed by the entity ids and event types they require, so an
-    article is checked only against the rules it could match (plus the few
-    that require nothing indexable): cost follows candidate rules, not all."""
+    Rules are indexed by the entity ids, event types, phrases and regexes
+    they require, so an article is checked only against the rules it could
+    match (plus the few that require nothing indexable, such as `source` or
+    `not` alone): cost follows candidate rules, not all. Phrases are found in
+    one Aho-Corasick pass, regexes in one RegexBank scan."""
 
     def __init__(self, ruleset: Ruleset, store: Store | None = None, silences: SilenceMatcher | None = None):
         self.store: Store = store if store is not None else {}
@@ -456,20 +519,22 @@ class RuleEngine:
         self.ruleset = ruleset
         enabled = dependency_order([lr.rule for lr in ruleset.rules if lr.rule.enabled])
         self.rules = {rule.id: rule for rule in enabled}
+        self.regexes = RegexBank()
         self.compiled = [
             CompiledRule(
                 rule,
-                compile_condition(rule.match, ruleset),
-                [(exc, compile_condition(exc.match, ruleset)) for exc in rule.exceptions],
+                compile_condition(rule.match, ruleset, self.regexes),
+                [(exc, compile_condition(exc.match, ruleset, self.regexes)) for exc in rule.exceptions],
             )
             for rule in enabled
         ]
+        self.regexes.compile()
         self.correlations = Correlations(enabled, self.store)
         self.due = lifecycle.DueIndex(self.store)
         self._always: list[int] = []
         self._index: dict[str, list[int]] = {}
         for position, compiled in enumerate(self.compiled):
-            keys = required_keys(compiled.rule.match, ruleset)
+            keys = required_keys(compiled.rule.match, ruleset, self.regexes)
             if keys is None:
                 self._always.append(position)
             for key in keys or ():
@@ -480,9 +545,10 @@ class RuleEngine:
         """Rules that could match `article`, in ruleset order."""
         positions = set(self._always)
         keys = article_keys(article)
+        view = view or View(article, self.regexes)
         if self._phrases is not None:
-            hay = (view or View(article)).haystack(False)
-            keys.update(key for _end, key in self._phrases.iter(hay))
+            keys.update(key for _end, key in self._phrases.iter(view.haystack(False)))
+        keys.update(f"regex:{i}" for i in view.regex_hits())
         for key in keys:
             positions.update(self._index.get(key, ()))
         return [self.compiled[p] for p in sorted(positions)]
@@ -495,7 +561,7 @@ class RuleEngine:
         alerts = self.sweep(now)
         if article.is_duplicate:
             return alerts
-        view = View(article)
+        view = View(article, self.regexes)
         for compiled in self.candidates(article, view):
             evidence = compiled.predicate(view)
             if evidence is None:
