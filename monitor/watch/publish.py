@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
+from monitor.kafka_patch import install as install_kafka_backoff
 from monitor.log import get_logger
 
 log = get_logger(__name__)
@@ -35,6 +36,7 @@ class Publisher:
         self.published = 0
 
     def _new_producer(self) -> AIOKafkaProducer:
+        install_kafka_backoff()  # no busy loop while the broker is down (monitor/kafka_patch.py)
         return AIOKafkaProducer(
             bootstrap_servers=self.bootstrap_servers,
             client_id=self.client_id,

@@ -108,9 +108,9 @@ def make_corpus(n: int, seed: int = 9, copy_rate: float = 0.08, prefix: str = "a
         if originals and w.rng.random() < copy_rate:
             base = w.rng.choice(originals)
             content = base.content
-            if w.rng.random() < 0.5:  # an edited copy: one paragraph swapped for a new one
+            if w.rng.random() < 0.5:  # an edited copy: cut short, or with a paragraph added
                 paras = content.split("\n\n")
-                paras[-1] = w.paragraph()
+                paras = paras[:-1] if len(paras) >= 4 and w.rng.random() < 0.5 else [*paras, w.paragraph()]
                 content = "\n\n".join(paras)
             raw = RawArticle(id=art_id, source=f"outlet-{i % 7}", title=base.title, content=content)
             corpus.copy_of[art_id] = base.id

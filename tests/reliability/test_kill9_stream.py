@@ -9,7 +9,6 @@ it is flagged; a later report updates the open group alert)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections import Counter, defaultdict

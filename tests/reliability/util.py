@@ -65,7 +65,7 @@ async def read_topics(bootstrap: str, topics: list[str], *, until: Callable[[dic
     return values
 
 
-_METRIC = re.compile(r'^newsmon_articles_total\{outcome="(\w+)"\} ([0-9.e+]+)$', re.M)
+_METRIC = re.compile(r'^newsmon_articles_total\{outcome="(\w+)"\} ([0-9.e+]+)$', re.MULTILINE)
 
 
 async def articles_done(port: int | str) -> int:
@@ -74,7 +74,7 @@ async def articles_done(port: int | str) -> int:
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/metrics", timeout=aiohttp.ClientTimeout(total=5)) as r:
                 text = await r.text()
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (aiohttp.ClientError, TimeoutError):
         return 0
     return int(sum(float(v) for _, v in _METRIC.findall(text)))
 
