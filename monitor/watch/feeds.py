@@ -262,27 +262,46 @@ class FeedTooLarge(Exception):
     """The document exceeds the size bound; it is not parsed at all."""
 
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-
-
 def strip_doctype(data: bytes) -> bytes:
-    """Remove every `<!DOCTYPE ...>` including its internal subset.
+    """Remove every `<!DOCTYPE ...>` of the prolog, including its internal subset.
 
     Why: entity declarations live only there, so without a DOCTYPE no entity
     can be expanded (billion laughs) or fetched (XXE: `SYSTEM "file:..."`),
     whatever the XML parser would do. feedparser's own defence is a
     line-anchored regex; a news feed has no legitimate use for a DTD, so we
     do not depend on that. Quotes, comments and `[...]` are skipped so a `>`
-    inside them does not end the declaration early."""
+    inside them does not end the declaration early.
+
+    Only the prolog (everything before the root element's start tag; comments,
+    processing instructions and CDATA there are skipped whole, so a `<name`
+    inside them does not end it) can declare a DTD. A `<!DOCTYPE` after it is
+    text, for instance in an item's CDATA, and is left alone: cutting it from
+    `<![CDATA[<!DOCTYPE html]]>` would eat the `]]>` and every item after it."""
     out: list[bytes] = []
-    pos = 0
-    for m in _DOCTYPE.finditer(data):
-        if m.start() < pos:
-            continue  # inside a DOCTYPE already removed
-        out.append(data[pos:m.start()])
-        pos = _doctype_end(data, m.end())
-    out.append(data[pos:])
+    keep = pos = 0
+    n = len(data)
+    while (i := data.find(b"<", pos)) >= 0:
+        if data.startswith(b"<?", i):
+            pos = _after(data, b"?>", i + 2)
+        elif data.startswith(b"<!--", i):
+            pos = _after(data, b"-->", i + 4)
+        elif data.startswith(b"<![CDATA[", i):
+            pos = _after(data, b"]]>", i + 9)
+        elif data[i:i + 9].upper() == b"<!DOCTYPE":
+            out.append(data[keep:i])
+            keep = pos = _doctype_end(data, i + 9)
+        elif i + 1 < n and (chr(data[i + 1]).isalpha() or data[i + 1] in b"_:" or data[i + 1] >= 0x80):
+            break  # the root element: the prolog is over
+        else:
+            pos = i + 1  # a stray '<'
+    out.append(data[keep:])
     return b"".join(out)
+
+
+def _after(data: bytes, end: bytes, start: int) -> int:
+    """Index just past the next `end` from `start`, or the end of the data."""
+    j = data.find(end, start)
+    return len(data) if j < 0 else j + len(end)
 
 
 def _doctype_end(data: bytes, start: int) -> int:
