@@ -19,12 +19,15 @@ Four parts, each in one place:
 from __future__ import annotations
 
 import asyncio
+import errno
 import html
 import io
+import ipaddress
 import json
 import os
 import random
 import re
+import socket
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -89,6 +92,12 @@ class FeedConfig(BaseModel):
     enabled: bool = True
     fetch_full_text: bool = False
     timeout: float = Field(default=20.0, gt=0, le=600, description="seconds per request")
+    deny_private: bool = Field(
+        default=False, description="refuse to connect to private, loopback, link-local and other "
+        "non-global addresses for the feed itself (and its redirects); off by default, since local feeds are common")
+    deny_private_pages: bool = Field(
+        default=True, description="the same for article pages fetched with fetch_full_text: their URLs come "
+        "from the feed's content, not from you, so this is on by default")
 
     @field_validator("url")
     @classmethod
@@ -714,6 +723,33 @@ class _Fetched:
     body: bytes
 
 
+class PrivateAddressError(OSError):
+    """A connection to a non-global address was refused (deny_private)."""
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for globally routable unicast addresses: False for private,
+    loopback, link-local, shared (CGNAT), reserved, unspecified and multicast
+    ones, also when wrapped in IPv6 (IPv4-mapped, 6to4, Teredo)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is not None and not is_public_address(inner):
+            return False
+    return ip.is_global and not ip.is_multicast
+
+
+def guarded_socket(addr_info: tuple) -> socket.socket:
+    """aiohttp socket factory that refuses non-global destinations. It runs
+    with the address actually being connected to, after DNS, for every
+    connection, redirects included, so neither a hostname that resolves to
+    127.0.0.1 nor DNS rebinding between a check and the connect gets past it."""
+    family, type_, proto, _, sockaddr = addr_info
+    ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+    if not is_public_address(ip):
+        raise PrivateAddressError(errno.EACCES, f"{ip} is not a public address (deny_private)")
+    return socket.socket(family=family, type=type_, proto=proto)
+
+
 class FeedPoller:
     """Polls feeds on their own intervals and publishes entries not seen before.
 
@@ -744,6 +780,7 @@ class FeedPoller:
         self._sem = asyncio.Semaphore(self._concurrency)
         self._stopping = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
+        self._guarded: aiohttp.ClientSession | None = None  # deny_private: its own connection pool
         self._states = load_state(self.state_file)
         self._last_save = time.monotonic()
         for feed in self.feeds:
@@ -783,9 +820,10 @@ class FeedPoller:
     async def close(self) -> None:
         """Save state and close the HTTP session (run() does this itself)."""
         self.save()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._guarded):
+            if session is not None:
+                await session.close()
+        self._session = self._guarded = None
 
     def save(self) -> None:
         try:
@@ -897,6 +935,11 @@ class FeedPoller:
             return str(exc)
         if isinstance(exc, aiohttp.TooManyRedirects):
             return f"too many redirects (more than {MAX_REDIRECTS})"
+        if isinstance(exc, aiohttp.ClientConnectorError) and "(deny_private)" in str(exc.os_error):
+            # one address or several (then aiohappyeyeballs joins their messages)
+            return f"destination refused: {exc.os_error.strerror or exc.os_error}"
+        if isinstance(exc, aiohttp.NonHttpUrlRedirectClientError):
+            return f"redirect to a non-http(s) URL refused: {exc}"
         return f"{type(exc).__name__}: {exc}"
 
     # -- state
@@ -931,15 +974,25 @@ class FeedPoller:
 
     # -- HTTP
 
-    async def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
+    async def _http(self, deny_private: bool = False) -> aiohttp.ClientSession:
+        """The HTTP session; with `deny_private`, a separate one whose every
+        connection goes through `guarded_socket` (pooled connections of the
+        other session are never shared with it). No proxy from the
+        environment (trust_env is off), so the check sees the real destination."""
+        session = self._guarded if deny_private else self._session
+        if session is None or session.closed:
+            session = aiohttp.ClientSession(
                 headers={"User-Agent": self.user_agent},
-                connector=aiohttp.TCPConnector(limit=self._concurrency * 2, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=self._concurrency * 2, ttl_dns_cache=300,
+                                               socket_factory=guarded_socket if deny_private else None),
                 cookie_jar=aiohttp.DummyCookieJar(),  # feeds need no cookies; don't track
                 auto_decompress=True,
             )
-        return self._session
+            if deny_private:
+                self._guarded = session
+            else:
+                self._session = session
+        return session
 
     async def _fetch(self, feed: FeedConfig, st: FeedState) -> _Fetched:
         headers = {"Accept": _ACCEPT, "Accept-Encoding": "gzip, deflate"}
@@ -947,7 +1000,7 @@ class FeedPoller:
             headers["If-None-Match"] = st.etag
         if st.last_modified:
             headers["If-Modified-Since"] = st.last_modified
-        session = await self._http()
+        session = await self._http(feed.deny_private)
         async with session.get(feed.url, headers=headers, timeout=aiohttp.ClientTimeout(total=feed.timeout),
                                max_redirects=MAX_REDIRECTS) as resp:
             if resp.status == 304:
@@ -968,7 +1021,7 @@ class FeedPoller:
         if not _is_http_url(article.url):
             return article
         try:
-            session = await self._http()
+            session = await self._http(feed.deny_private_pages)
             async with session.get(article.url, headers={"Accept": "text/html,application/xhtml+xml"},
                                    timeout=aiohttp.ClientTimeout(total=feed.timeout),
                                    max_redirects=MAX_REDIRECTS) as resp:

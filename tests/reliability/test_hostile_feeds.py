@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.watch.feeds import FeedConfig, entries_to_raw, parse_feed_bytes, strip_doctype
+from monitor.watch.feeds import (
+    FeedConfig,
+    entries_to_raw,
+    parse_feed_bytes,
+    strip_doctype,
+)
 
 FEED = FeedConfig(url="https://news.example.org/feed.xml", name="wire")
 ITEM = "<item><title>leak &xxe; end</title><guid>g1</guid><description>x &xxe; y</description></item>"

@@ -670,7 +670,8 @@ async def test_full_text_is_fetched_for_summary_only_entries(tmp_path, fast):
 
     async with FeedServer() as srv:
         srv.handler = handler
-        feed = FeedConfig(url=srv.url(), name="wire", interval=0.1, timeout=2, fetch_full_text=True)
+        feed = FeedConfig(url=srv.url(), name="wire", interval=0.1, timeout=2, fetch_full_text=True,
+                          deny_private_pages=False)  # the test server is on 127.0.0.1
         pub = FakePublisher()
         poller = FeedPoller([feed], pub, "raw", tmp_path)
         result = await poller.poll_once(feed)
