@@ -42,7 +42,9 @@ class Publisher:
             client_id=self.client_id,
             acks="all",
             enable_idempotence=True,
-            max_request_size=8 * 1024 * 1024,
+            # as large as news.raw takes (RAW_MAX_MESSAGE_BYTES in monitor/stream/topics.py): an inbox
+            # file under NEWSMON_MAX_FILE_BYTES must never be refused here, or publish retries forever
+            max_request_size=64 * 1024 * 1024,
             request_timeout_ms=30_000,
         )
 
