@@ -212,6 +212,98 @@ def _unb64(s: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(s), dtype="<u4")
 
 
+# -- compact store encodings ---------------------------------------------------
+#
+# State size is dominated by article ids repeated in every index bucket and by
+# the signature. Ids of the usual form (16 lowercase hex, `stable_id`) are
+# stored as 10 base-85 digits, uint32 arrays as 5 base-85 digits per word
+# (base64 takes 5.33), in the RFC 1924 alphabet (no quote or backslash, so
+# JSON keeps them as they are). Lossless: every value decodes to exactly what
+# was written. Values written in the older layout (bucket lists, exact
+# ``[id, ts]``, doc dicts with base64) are still read, so state from before
+# the change keeps working; an id that is not 16 hex falls back to it.
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
+_DIGIT = {c: i for i, c in enumerate(_ALPHABET)}
+_TO_CHAR = _ALPHABET.encode("ascii").ljust(256, b"\0")  # bytes.translate tables
+_TO_DIGIT = bytes(_ALPHABET.find(chr(i)) % 256 for i in range(256))
+_POW5 = np.array([85**4, 85**3, 85**2, 85, 1], dtype=np.uint64)
+_POW5_U32 = _POW5.astype(np.uint32)
+_HEX16 = re.compile(r"[0-9a-f]{16}")
+_PACKED = 10  # base-85 digits of a 64-bit id (85**10 > 2**64)
+
+
+def _pack_id(article_id: str) -> str | None:
+    if len(article_id) != 16 or not _HEX16.fullmatch(article_id):
+        return None
+    v = int(article_id, 16)
+    out = []
+    for _ in range(_PACKED):
+        v, r = divmod(v, 85)
+        out.append(_ALPHABET[r])
+    return "".join(reversed(out))
+
+
+def _unpack_id(token: str) -> str:
+    v = 0
+    for c in token:
+        v = v * 85 + _DIGIT[c]
+    return f"{v:016x}"
+
+
+def _bucket_ids(value: str | list[str] | None) -> list[str]:
+    """Ids of an index bucket: a string of packed ids, or (older layout, and
+    buckets holding an id that cannot be packed) a list of ids."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [_unpack_id(value[i:i + _PACKED]) for i in range(0, len(value), _PACKED)]
+    return list(value)
+
+
+def _bucket_value(ids: list[str]) -> str | list[str]:
+    packed = [_pack_id(i) for i in ids]
+    return "".join(packed) if all(packed) else list(ids)  # type: ignore[arg-type]
+
+
+def _exact_value(original: str, ts: int) -> str | list:
+    """``"<packed id><ts>"``, or ``[id, ts]`` when the id cannot be packed."""
+    packed = _pack_id(original)
+    return f"{packed}{ts}" if packed else [original, ts]
+
+
+def _exact_entry(value: str | list) -> tuple[str, int]:
+    if isinstance(value, str):
+        return _unpack_id(value[:_PACKED]), int(value[_PACKED:])
+    return value[0], int(value[1])
+
+
+def _b85(a: np.ndarray) -> str:
+    """uint32 words as 5 base-85 digits each, most significant first."""
+    digits = (a.astype(np.uint64)[:, None] // _POW5) % np.uint64(85)
+    return digits.astype(np.uint8).tobytes().translate(_TO_CHAR).decode("ascii")
+
+
+def _unb85(s: str) -> np.ndarray:
+    if not s:
+        return np.zeros(0, dtype=np.uint32)
+    digits = np.frombuffer(s.encode("ascii").translate(_TO_DIGIT), dtype=np.uint8).reshape(-1, 5)
+    return digits.astype(np.uint32) @ _POW5_U32  # < 2**32, so the uint32 arithmetic is exact
+
+
+def _doc_value(ts: int, f: _Features) -> list:
+    """``[ts, shingles, base85 signature, base85 paragraph hashes]``."""
+    return [ts, f.n, _b85(f.sig), _b85(np.array(f.paras, dtype=np.uint32)) if f.paras else ""]
+
+
+def _doc_fields(doc: list | dict) -> tuple[int, int, np.ndarray, list[int]]:
+    """(ts, shingles, signature, paragraph hashes) of a docs value, either layout."""
+    if isinstance(doc, dict):  # older layout: {"t", "n", "s": base64, "p": base64}
+        paras = _unb64(doc["p"]).tolist() if doc.get("p") else []
+        return int(doc["t"]), int(doc["n"]), _unb64(doc["s"]), paras
+    return int(doc[0]), int(doc[1]), _unb85(doc[2]), _unb85(doc[3]).tolist()
+
+
 def _short(kind: str, value: str) -> str:
     """Fixed-size exact key: long URLs must not bloat the store."""
     return kind + hashlib.sha256(value.encode()).hexdigest()[:20]
@@ -228,9 +320,13 @@ class Deduplicator:
     `exact`, `docs`, `bands` are the ``dedup_exact``/``dedup_docs``/
     ``dedup_bands`` stores. Layout (all JSON-plain):
 
-    * exact: ``"h…"|"u…"|"g…"`` -> ``[original_id, ts]``
-    * docs: ``id -> {"t": ts, "n": shingles, "s": b64 uint32 sig, "p": b64 uint32 paragraph hashes}``
-    * bands: ``"<8 hex>"`` (LSH band) or ``"p<8 hex>"`` (paragraph) -> ``[ids]``
+    * exact: ``"h…"|"u…"|"g…"`` -> ``"<packed original id><ts>"``
+    * docs: ``id -> [ts, shingles, base-85 uint32 sig, base-85 uint32 paragraph hashes]``
+    * bands: ``"<8 hex>"`` (LSH band) or ``"p<8 hex>"`` (paragraph) -> ``"<packed ids>"``
+
+    Ids are packed to 10 base-85 digits (see ``_pack_id``); ids that are
+    not 16 hex, and state written before packing, use ``[original_id, ts]``,
+    ``[ids]`` and ``{"t", "n", "s", "p"}`` (base64), which are still read.
     """
 
     def __init__(self, exact: Store, docs: Store, bands: Store, config: DedupConfig | None = None) -> None:
@@ -286,19 +382,17 @@ class Deduplicator:
 
     # -- matching -----------------------------------------------------------
 
-    def _compare(self, f: _Features, doc: dict) -> tuple[str, float] | None:
-        """(kind, similarity) if `doc` is an original of `f`, else None."""
+    def _compare(self, f: _Features, n_other: int, sig: np.ndarray, other: list[int]) -> tuple[str, float] | None:
+        """(kind, similarity) if the doc with shingle count `n_other`,
+        signature `sig` and paragraph hashes `other` is an original of `f`."""
         cfg = self.config
-        sig = _unb64(doc["s"])
         if len(sig) != len(f.sig):
             return None
         j = float(np.count_nonzero(sig == f.sig)) / len(sig)
         if j >= cfg.near_threshold:
             return "near", j
-        n_other = int(doc["n"])
         inter = j / (1.0 + j) * (f.n + n_other)
         containment = min(1.0, inter / max(1, min(f.n, n_other)))
-        other = _unb64(doc["p"]).tolist() if doc.get("p") else []
         other_lead = other[0] if other else None
         shared = len(set(f.paras) & set(other))
         same_lead = f.lead is not None and f.lead == other_lead
@@ -311,7 +405,7 @@ class Deduplicator:
     def _best(self, article_id: str, f: _Features) -> tuple[str, str, float] | None:
         hits: dict[str, int] = {}
         for key in self._index_keys(f.sig, f.paras):
-            for cid in self.bands.get(key, ()):
+            for cid in _bucket_ids(self.bands.get(key)):
                 if cid != article_id:
                     hits[cid] = hits.get(cid, 0) + 1
         ranked = sorted(hits, key=lambda c: -hits[c])[: self.config.max_candidates]
@@ -320,12 +414,13 @@ class Deduplicator:
             doc = self.docs.get(cid)
             if doc is None:
                 continue
-            res = self._compare(f, doc)
+            t, n_other, sig, other = _doc_fields(doc)
+            res = self._compare(f, n_other, sig, other)
             if res is None:
                 continue
             kind, sim = res
             # near beats version, then higher similarity, then the older doc
-            rank = (kind == "near", sim, -int(doc["t"]))
+            rank = (kind == "near", sim, -t)
             if best is None or rank > best[0]:
                 best = (rank, cid, kind, sim)
         return None if best is None else (best[1], best[2], best[3])
@@ -346,9 +441,12 @@ class Deduplicator:
         exact_keys = self._exact_keys(article)
         for key in exact_keys:
             entry = self.exact.get(key)
-            if entry and entry[0] != article.id:
-                self._remember(exact_keys, entry[0], ts)
-                return self._mark(article, entry[0], "exact", 1.0)
+            if not entry:
+                continue
+            original, _ = _exact_entry(entry)
+            if original != article.id:
+                self._remember(exact_keys, original, ts)
+                return self._mark(article, original, "exact", 1.0)
         f = self._from_fingerprint(fingerprint) if fingerprint else self.features(article)
         if f is None:
             return article
@@ -366,38 +464,37 @@ class Deduplicator:
         cutoff = int((_utc(now) - self.config.ttl).timestamp())
         dropped = 0
         for doc_id, doc in list(self.docs.items()):
-            if int(doc["t"]) >= cutoff:
+            t, _, sig, paras = _doc_fields(doc)
+            if t >= cutoff:
                 continue
-            paras = _unb64(doc["p"]).tolist() if doc.get("p") else []
-            for key in self._index_keys(_unb64(doc["s"]), paras):
-                ids = self.bands.get(key)
-                if ids is None:
+            for key in self._index_keys(sig, paras):
+                value = self.bands.get(key)
+                if value is None:
                     continue
-                rest = [i for i in ids if i != doc_id]
+                rest = [i for i in _bucket_ids(value) if i != doc_id]
                 if rest:
-                    self.bands[key] = rest
+                    self.bands[key] = _bucket_value(rest)
                 else:
                     del self.bands[key]
             del self.docs[doc_id]
             dropped += 1
         for key, entry in list(self.exact.items()):
-            if int(entry[1]) < cutoff:
+            if _exact_entry(entry)[1] < cutoff:
                 del self.exact[key]
         return dropped
 
     # -- writes -------------------------------------------------------------
 
     def _index(self, article_id: str, f: _Features, exact_keys: list[str], ts: int) -> None:
-        self.docs[article_id] = {
-            "t": ts,
-            "n": f.n,
-            "s": _b64(f.sig),
-            "p": _b64(np.array(f.paras, dtype=np.uint32)) if f.paras else "",
-        }
+        self.docs[article_id] = _doc_value(ts, f)
         cap = self.config.max_bucket
+        packed = _pack_id(article_id)
         for key in self._index_keys(f.sig, f.paras):
-            ids = self.bands.get(key) or []
-            self.bands[key] = (list(ids) + [article_id])[-cap:]  # new list: never mutate
+            old = self.bands.get(key)  # a new value below: never mutate
+            if packed is not None and (not old or isinstance(old, str)):
+                self.bands[key] = ((old or "") + packed)[-cap * _PACKED:]
+            else:
+                self.bands[key] = (_bucket_ids(old) + [article_id])[-cap:]
         self._remember(exact_keys, article_id, ts)
 
     def _remember(self, keys: list[str], original: str, ts: int) -> None:
@@ -405,7 +502,7 @@ class Deduplicator:
         re-delivery of a copy also resolves to the original."""
         for key in keys:
             if key not in self.exact:
-                self.exact[key] = [original, ts]
+                self.exact[key] = _exact_value(original, ts)
 
     @staticmethod
     def _mark(article: Article, original: str, kind: str, sim: float) -> Article:
