@@ -74,7 +74,7 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         web_enabled=settings.web_enabled,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        producer_max_request_size=8 * 1024 * 1024,
+        producer_max_request_size=64 * 1024 * 1024,  # as large as the topics take (topics.py)
         consumer_max_fetch_size=64 * 1024 * 1024,
         datadir=str(settings.data_dir / "faust"),
         **extra,

@@ -75,3 +75,31 @@ async def test_50_mb_payload_goes_to_deadletter_and_stream_continues(kafka_boots
     assert record["payload_bytes"] > HUGE
     assert len(record["payload_prefix"]) <= 64 * 1024
     assert "payload too large" in logs and "poison_message" in logs
+
+
+async def test_article_over_one_megabyte_is_not_lost_on_its_way_through(kafka_bootstrap, tmp_path):
+    """300,000 CJK characters: 1 MB raw, about 2 MB cleaned and tagged on news.prepared
+    and news.articles. With the broker's default 1 MB limit on those topics the
+    broker refused it and faust only logged "_on_published error ... MessageSizeTooLargeError":
+    the article vanished without a trace (not processed, not dead-lettered)."""
+    import random
+
+    env = newsmon_env(kafka_bootstrap, tmp_path)
+    prefix = env["NEWSMON_TOPIC_PREFIX"]
+    rng = random.Random(3)
+    paragraphs = ["".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(300)) + "。" for _ in range(1000)]
+    big = RawArticle(id="cjk-big", source="wire", content="\n\n".join(paragraphs))
+    with running(["worker"], env, tmp_path / "worker") as worker:
+        await poll(f"http://127.0.0.1:{env['NEWSMON_HTTP_PORT']}/readyz", lambda s, _b: s == 200, timeout=180)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, max_request_size=RAW_MAX_MESSAGE_BYTES)
+        await producer.start()
+        try:
+            for raw in (big, article(4)):
+                await producer.send_and_wait(f"{prefix}news.raw", key=raw.id.encode(), value=raw.model_dump_json().encode())
+        finally:
+            await producer.stop()
+        articles = await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 2,
+                                    timeout=120)
+        logs = worker.logs()
+    assert sorted(a["id"] for a in articles) == ["after-4", "cjk-big"], logs[-3000:]
+    assert "MessageSizeTooLargeError" not in logs
