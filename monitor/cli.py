@@ -11,14 +11,15 @@ from pathlib import Path
 
 import click
 
-from monitor.config import Settings
+from monitor.config import Settings, load_settings
+from monitor.kafka_security import aiokafka_options
 from monitor.log import configure_logging, get_logger
 
 log = get_logger("newsmon")
 
 
 def _settings(**overrides) -> Settings:
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
@@ -102,7 +103,7 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
         async def alert_printer() -> None:
             from monitor.sinks.console import tail
 
-            await tail(settings.resolved_bootstrap(), settings.topics.alerts)
+            await tail(settings.resolved_bootstrap(), settings.topics.alerts, security=aiokafka_options(settings))
 
     if run_sinks and settings.sinks:
         from monitor.sinks.base import build_sinks
@@ -250,7 +251,7 @@ def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entitie
             loop.add_signal_handler(sig, stop.set)
         await tail(settings.resolved_bootstrap(), topic or settings.topics.alerts,
                    from_beginning=from_beginning, as_json=as_json, stop=stop, limit=limit,
-                   since_seconds=since_seconds, wanted=wanted)
+                   since_seconds=since_seconds, wanted=wanted, security=aiokafka_options(settings))
 
     asyncio.run(go())
 
@@ -280,7 +281,8 @@ def alerts_silence(rule_id, duration, key, reason, rules_dir, force) -> None:
     if not force:
         _check_rule_id(settings.rules_dir, rule_id)
     silence = Silence.create(rule_id, timedelta(seconds=seconds), key=key, reason=reason)
-    _on_silences_topic(settings, lambda bootstrap, topic: publish_silence(bootstrap, topic, silence))
+    _on_silences_topic(settings, lambda bootstrap, topic, security: publish_silence(bootstrap, topic, silence,
+                                                                                   security=security))
     scope = f"group {key}" if key else "every group"
     click.echo(f"silenced {rule_id} ({scope}) until {_utc(silence.until)}, id {silence.id}")
 
@@ -294,7 +296,8 @@ def alerts_silences(show_all, as_json) -> None:
     from monitor.stream.silences import load_silences
 
     settings = _settings()
-    silences = _on_silences_topic(settings, load_silences)
+    silences = _on_silences_topic(settings, lambda bootstrap, topic, security: load_silences(
+        bootstrap, topic, security=security))
     now = utcnow()
     listed = silences.all() if show_all else silences.current(now)
     for s in listed:
@@ -316,12 +319,12 @@ def alerts_unsilence(silence_ids) -> None:
 
     settings = _settings()
 
-    async def remove(bootstrap: str, topic: str) -> list[str]:
-        current = await load_silences(bootstrap, topic)
+    async def remove(bootstrap: str, topic: str, security) -> list[str]:
+        current = await load_silences(bootstrap, topic, security=security)
         unknown = [i for i in silence_ids if i not in current]
         if not unknown:
             for silence_id in silence_ids:
-                await remove_silence(bootstrap, topic, silence_id)
+                await remove_silence(bootstrap, topic, silence_id, security=security)
         return unknown
 
     unknown = _on_silences_topic(settings, remove)
@@ -333,7 +336,7 @@ def alerts_unsilence(silence_ids) -> None:
 
 
 def _on_silences_topic(settings: Settings, action):
-    """Run `action(bootstrap, topic)` once the compacted silences topic
+    """Run `action(bootstrap, topic, security)` once the compacted silences topic
     exists; an unreachable broker is a one-line error, not a traceback."""
     from aiokafka.errors import KafkaError
 
@@ -341,7 +344,7 @@ def _on_silences_topic(settings: Settings, action):
 
     async def go():
         await ensure_topics(settings, [settings.topics.silences], attempts=3)
-        return await action(settings.resolved_bootstrap(), settings.topics.silences)
+        return await action(settings.resolved_bootstrap(), settings.topics.silences, aiokafka_options(settings))
 
     try:
         return asyncio.run(go())
@@ -579,7 +582,8 @@ def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
     try:
-        history, unreadable = asyncio.run(read_articles(settings.resolved_bootstrap(), topic, since_ms))
+        history, unreadable = asyncio.run(read_articles(settings.resolved_bootstrap(), topic, since_ms,
+                                                        security=aiokafka_options(settings)))
     except TopicNotFound as exc:
         raise click.ClickException(str(exc)) from None
     except KafkaError as exc:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitor.kafka_security import SaslMechanism, SecurityProtocol
 from monitor.sinks.config import SinkList
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,9 @@ class Topics(BaseSettings):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a validation error must not print the input, secrets included
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)
 
     bootstrap_servers: str | None = Field(
         default=None,
@@ -74,6 +77,28 @@ class Settings(BaseSettings):
         description="external Kafka cluster; unset means the embedded local broker",
     )
     kafka_port: int = 9092
+    # a secured cluster (README, Secured clusters); checked and turned into
+    # client options by monitor/kafka_security.py
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        default="PLAIN", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with SASL_*)")
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, json_schema_extra={"env_only": True},
+        description="environment only (NEWSMON_KAFKA_SASL_PASSWORD); or kafka_sasl_password_file")
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, description="file whose first line is the SASL password")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="PEM CA certificate(s) the broker's certificate is checked against; "
+        "default: the system's CAs")
+    kafka_ssl_certfile: Path | None = Field(default=None, description="PEM client certificate (mutual TLS)")
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="PEM private key of the client certificate")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, json_schema_extra={"env_only": True},
+        description="environment only (NEWSMON_KAFKA_SSL_KEY_PASSWORD): password of an encrypted keyfile")
+    kafka_ssl_check_hostname: bool = Field(
+        default=True, description="check the broker's host name against its certificate")
     app_id: str = "newsmon"
     worker_id: str | None = Field(
         default=None,
@@ -128,6 +153,13 @@ class Settings(BaseSettings):
 
         return init_settings, env_settings, dotenv_settings, YamlConfigSource(settings_cls), file_secret_settings
 
+    @model_validator(mode="after")
+    def _kafka_security(self) -> Settings:
+        from monitor.kafka_security import check
+
+        check(self)
+        return self
+
     def group_instance_id(self) -> str | None:
         if self.worker_id is None:
             return f"{self.app_id}-{socket.gethostname()}"
@@ -163,4 +195,15 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides) -> Settings:
-    return Settings(**overrides)
+    """Settings for a command: an invalid value is a one-line ConfigError
+    (``Error: kafka_sasl_username: required ...``, exit 1), not a traceback."""
+    from pydantic import ValidationError
+
+    from monitor.configfile import ConfigError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(
+            (".".join(map(str, e["loc"])) + ": " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors())) from None

@@ -78,6 +78,10 @@ def load_config_file(settings_cls: type[BaseSettings], path: Path) -> dict[str, 
         field = fields.get(key) if isinstance(key, str) else None
         if field is None:
             raise ConfigError(f"{path}:{doc.key_line(key)}: unknown key {key!r}{did_you_mean(str(key), fields)}")
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("env_only"):
+            alternative = f" or {key}_file" if f"{key}_file" in fields else ""
+            raise ConfigError(f"{path}:{doc.key_line(key)}: {key}: a secret, not read from the file; "
+                              f"set NEWSMON_{key.upper()} in the environment{alternative}")
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings):
             value = _under_environment(field.annotation, value)
         try:
@@ -158,10 +162,10 @@ def config_cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML")
 def config_show(as_json: bool) -> None:
     """Print the effective configuration, secrets masked; exit 1 if it is invalid."""
-    from monitor.config import Settings
+    from monitor.config import load_settings
 
     path = config_path()
-    effective = Settings().model_dump(mode="json")  # SecretStr fields dump as '**********'
+    effective = load_settings().model_dump(mode="json")  # SecretStr fields dump as '**********'
     if as_json:
         click.echo(json.dumps(effective, indent=2))
         return

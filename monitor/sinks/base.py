@@ -29,6 +29,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 
 from monitor.config import Settings
+from monitor.kafka_security import aiokafka_options
 from monitor.log import get_logger
 from monitor.models import Alert
 from monitor.sinks.config import SinkConfigBase
@@ -120,7 +121,7 @@ class SinkRunner:
         from monitor.stream.topics import ensure_topics
 
         await ensure_topics(self.settings, [self.topic, self.deadletter_topic])
-        bootstrap = self.settings.resolved_bootstrap()
+        bootstrap, security = self.settings.resolved_bootstrap(), aiokafka_options(self.settings)
         consumer = AIOKafkaConsumer(
             self.topic, bootstrap_servers=bootstrap, group_id=self.group_id,
             client_id=f"newsmon-sink-{self.sink.name}", enable_auto_commit=False,
@@ -128,8 +129,9 @@ class SinkRunner:
             # retries of one alert may take minutes; staying in the group meanwhile
             # avoids a rebalance that would hand the same alert to a restarted copy
             max_poll_interval_ms=3600_000,
+            **security,
         )
-        publisher = Publisher(bootstrap, client_id=f"newsmon-sink-{self.sink.name}")
+        publisher = Publisher(bootstrap, client_id=f"newsmon-sink-{self.sink.name}", security=security)
         try:
             await consumer.start()
             await self.sink.open()

@@ -60,11 +60,11 @@ def _config(cls: type[SinkConfigBase], severity: str | None, **values: Any) -> S
 def _run(configs: list[SinkConfigBase] | None) -> None:
     """Run sinks until SIGINT/SIGTERM; a delivery still under way after the grace
     period is cancelled (its alert is not committed, so it comes again)."""
-    from monitor.config import Settings
+    from monitor.config import load_settings
     from monitor.log import configure_logging
     from monitor.sinks.base import build_sinks, run_sinks
 
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     sinks = build_sinks(settings, configs)
     if not sinks:
@@ -102,9 +102,9 @@ def sink_cli() -> None:
 @click.option("--only", "only", multiple=True, help="run only the configured sink(s) with this name")
 def sink_run(only: tuple[str, ...]) -> None:
     """Run the sinks configured in newsmon.yaml (NEWSMON_CONFIG)."""
-    from monitor.config import Settings
+    from monitor.config import load_settings
 
-    configured = Settings().sinks
+    configured = load_settings().sinks
     unknown = set(only) - {s.name for s in configured}
     if unknown:
         raise click.BadParameter(f"no configured sink named {', '.join(sorted(unknown))}; configured: "
@@ -119,11 +119,12 @@ def sink_run(only: tuple[str, ...]) -> None:
 def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
     """Consumer group state and lag of the configured sinks, or of the sinks NAMES
     (e.g. one started with `newsmon sink webhook ... --name NAME`)."""
-    from monitor.config import Settings
+    from monitor.config import load_settings
+    from monitor.kafka_security import aiokafka_options
     from monitor.sinks.base import group_id
     from monitor.sinks.status import sink_statuses
 
-    settings = Settings()
+    settings = load_settings()
     configured = {s.name: s for s in settings.sinks}
     if not names and not configured:
         raise click.ClickException("no sinks configured; name the sinks to look at")
@@ -132,7 +133,8 @@ def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
         sink_topic = configured[name].topic if name in configured else topic
         wanted.append((name, group_id(settings, name), sink_topic or settings.topics.alerts))
     try:
-        statuses = asyncio.run(sink_statuses(settings.resolved_bootstrap(), wanted))
+        statuses = asyncio.run(sink_statuses(settings.resolved_bootstrap(), wanted,
+                                             security=aiokafka_options(settings)))
     except Exception as exc:  # KafkaError, connection refused: one line, not a traceback
         raise click.ClickException(f"cannot ask Kafka at {settings.resolved_bootstrap()}: {exc}") from None
     for status in statuses:

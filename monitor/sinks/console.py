@@ -16,6 +16,7 @@ from typing import TextIO
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
+from monitor.kafka_security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Alert
 
@@ -106,11 +107,13 @@ async def tail(
     bootstrap: str, topic: str, *, from_beginning: bool = False, as_json: bool = False,
     out: TextIO = sys.stdout, stop: asyncio.Event | None = None, limit: int | None = None,
     since_seconds: float | None = None, wanted: Callable[[Alert], bool] | None = None,
+    security: ClientOptions = PLAINTEXT,
 ) -> int:
     """Print alerts from `topic` until `stop` is set (or `limit` are printed):
-    from the beginning, from `since_seconds` ago, or from now."""
+    from the beginning, from `since_seconds` ago, or from now. `security`:
+    monitor/kafka_security.py's aiokafka_options(settings)."""
     stop = stop or asyncio.Event()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
     await consumer.start()
     printed = 0
     colour = out.isatty() if hasattr(out, "isatty") else False

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from monitor.kafka_security import PLAINTEXT, ClientOptions
+
 
 @dataclass
 class SinkStatus:
@@ -34,10 +36,11 @@ class SinkStatus:
                 f"topic {self.topic}  lag {total} ({lag})")
 
 
-async def sink_statuses(bootstrap: str, wanted: list[tuple[str, str, str]]) -> list[SinkStatus]:
+async def sink_statuses(bootstrap: str, wanted: list[tuple[str, str, str]], *,
+                        security: ClientOptions = PLAINTEXT) -> list[SinkStatus]:
     """Status of each (name, group id, topic)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
     await admin.start()
     await consumer.start()
     try:

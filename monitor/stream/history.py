@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from monitor.kafka_security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Article
 from monitor.sinks.console import _assign_all, _seek_to_time
@@ -31,8 +32,8 @@ class TopicNotFound(LookupError):
     pass
 
 
-async def read_history(bootstrap: str, topic: str, *, since_ms: int | None = None,
-                       missing_ok: bool = False) -> AsyncIterator[ConsumerRecord]:
+async def read_history(bootstrap: str, topic: str, *, since_ms: int | None = None, missing_ok: bool = False,
+                       security: ClientOptions = PLAINTEXT) -> AsyncIterator[ConsumerRecord]:
     """Records of every partition of `topic` published since `since_ms`
     (record timestamps; None = from the beginning), up to the end offsets
     snapshotted at start. Records come in offset order per partition, with
@@ -40,7 +41,7 @@ async def read_history(bootstrap: str, topic: str, *, since_ms: int | None = Non
 
     Raises TopicNotFound unless `missing_ok`, in which case a missing topic
     simply has no history."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
     await consumer.start()
     try:
         if topic not in await consumer.topics():
@@ -99,13 +100,14 @@ class HistoricArticle:
     article: Article
 
 
-async def read_articles(bootstrap: str, topic: str, since_ms: int | None = None) -> tuple[list[HistoricArticle], int]:
+async def read_articles(bootstrap: str, topic: str, since_ms: int | None = None, *,
+                        security: ClientOptions = PLAINTEXT) -> tuple[list[HistoricArticle], int]:
     """Article messages of `topic` in the order the daemon processed them
     (across partitions too), and how many records were not Articles.
     Held in memory, to be sorted: fine for days of news, not for years."""
     found: list[tuple[HistoricArticle, int, int]] = []
     unreadable = 0
-    async for record in read_history(bootstrap, topic, since_ms=since_ms):
+    async for record in read_history(bootstrap, topic, since_ms=since_ms, security=security):
         try:
             article = Article.model_validate_json(record.value or b"")
         except ValidationError:

@@ -16,6 +16,7 @@ import asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from monitor.kafka_security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.rules.silences import Silence, SilenceSet
 from monitor.sinks.console import _assign_all
@@ -25,8 +26,8 @@ from monitor.watch.publish import backoff_delays
 log = get_logger(__name__)
 
 
-async def _send(bootstrap: str, topic: str, key: str, value: bytes | None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def _send(bootstrap: str, topic: str, key: str, value: bytes | None, security: ClientOptions) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **security)
     await producer.start()
     try:
         await producer.send_and_wait(topic, key=key.encode(), value=value)
@@ -34,26 +35,29 @@ async def _send(bootstrap: str, topic: str, key: str, value: bytes | None) -> No
         await producer.stop()
 
 
-async def publish_silence(bootstrap: str, topic: str, silence: Silence) -> None:
+async def publish_silence(bootstrap: str, topic: str, silence: Silence, *,
+                          security: ClientOptions = PLAINTEXT) -> None:
     """Store a silence (acknowledged by the broker when this returns)."""
-    await _send(bootstrap, topic, silence.id, silence.model_dump_json().encode())
+    await _send(bootstrap, topic, silence.id, silence.model_dump_json().encode(), security)
 
 
-async def remove_silence(bootstrap: str, topic: str, silence_id: str) -> None:
+async def remove_silence(bootstrap: str, topic: str, silence_id: str, *,
+                         security: ClientOptions = PLAINTEXT) -> None:
     """Write the tombstone that removes a silence."""
-    await _send(bootstrap, topic, silence_id, None)
+    await _send(bootstrap, topic, silence_id, None, security)
 
 
-async def load_silences(bootstrap: str, topic: str) -> SilenceSet:
+async def load_silences(bootstrap: str, topic: str, *, security: ClientOptions = PLAINTEXT) -> SilenceSet:
     """Every silence on the topic now (expired ones too: they stay until removed)."""
     silences = SilenceSet()
-    async for record in read_history(bootstrap, topic, missing_ok=True):
+    async for record in read_history(bootstrap, topic, missing_ok=True, security=security):
         silences.apply_record(record.key, record.value)
     return silences
 
 
 async def follow(bootstrap: str, topic: str, silences: SilenceSet, *,
-                 ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+                 ready: asyncio.Event | None = None, stop: asyncio.Event | None = None,
+                 security: ClientOptions = PLAINTEXT) -> None:
     """Keep `silences` equal to the topic until `stop` is set: read it from the
     beginning, then every new record as it arrives. `ready` is set once the
     records present at start are applied. Survives broker outages (the
@@ -62,7 +66,7 @@ async def follow(bootstrap: str, topic: str, silences: SilenceSet, *,
     delays = backoff_delays(cap=5.0)
     resume: dict[TopicPartition, int] = {}  # next offset per partition, after a reconnect
     while not stop.is_set():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
         try:
             await consumer.start()
             tps = await _assign_all(consumer, topic, stop)

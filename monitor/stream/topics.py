@@ -21,6 +21,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from monitor.config import Settings
+from monitor.kafka_security import aiokafka_options
 from monitor.log import get_logger
 from monitor.watch.publish import backoff_delays
 
@@ -77,7 +78,7 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, atte
     attempt = 0
     while attempts is None or attempt < attempts:
         attempt += 1
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.resolved_bootstrap())
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.resolved_bootstrap(), **aiokafka_options(settings))
         try:
             await admin.start()
             existing = set(await admin.list_topics())

@@ -15,6 +15,7 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from monitor.kafka_patch import install as install_kafka_backoff
+from monitor.kafka_security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 
 log = get_logger(__name__)
@@ -29,9 +30,11 @@ def backoff_delays(base: float = 0.5, cap: float = 30.0):
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str, client_id: str = "newsmon-watcher"):
+    def __init__(self, bootstrap_servers: str, client_id: str = "newsmon-watcher", *,
+                 security: ClientOptions = PLAINTEXT):
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
+        self.security = security  # monitor/kafka_security.py: aiokafka_options(settings)
         self._producer: AIOKafkaProducer | None = None
         self.published = 0
 
@@ -46,6 +49,7 @@ class Publisher:
             # file under NEWSMON_MAX_FILE_BYTES must never be refused here, or publish retries forever
             max_request_size=64 * 1024 * 1024,
             request_timeout_ms=30_000,
+            **self.security,
         )
 
     async def start(self) -> None:
