@@ -47,6 +47,7 @@ __all__ = [
     "KafkaStatus",
     "LocalKafka",
     "LocalKafkaError",
+    "SecureListeners",
     "bootstrap_servers",
     "default_data_dir",
     "default_home",
@@ -232,12 +233,13 @@ def _run_coro_sync(coro_factory, timeout: float) -> Any:
     return box.get("value")
 
 
-async def _metadata_probe(bootstrap: str, timeout: float) -> bool:
-    """A real Kafka Metadata request; True when the cluster lists at least one broker."""
+async def _metadata_probe(bootstrap: str, timeout: float, options: Optional[dict[str, Any]] = None) -> bool:
+    """A real Kafka Metadata request; True when the cluster lists at least one broker.
+    ``options``: TLS / SASL client options (monitor/kafka_security.py) for a secured cluster."""
     from aiokafka.client import AIOKafkaClient
 
     request_ms = max(1000, int(timeout * 1000))
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=request_ms)
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=request_ms, **(options or {}))
     try:
         await asyncio.wait_for(client.bootstrap(), timeout)
         return len(client.cluster.brokers()) > 0
@@ -275,10 +277,10 @@ async def _warm_group_coordinator(bootstrap: str, timeout: float) -> bool:
             await asyncio.wait_for(client.close(), 5)
 
 
-def probe_metadata(bootstrap: str, timeout: float = 5.0) -> bool:
+def probe_metadata(bootstrap: str, timeout: float = 5.0, options: Optional[dict[str, Any]] = None) -> bool:
     """Sync wrapper of the metadata probe (usable inside or outside an event loop)."""
     try:
-        return bool(_run_coro_sync(lambda: _metadata_probe(bootstrap, timeout), timeout))
+        return bool(_run_coro_sync(lambda: _metadata_probe(bootstrap, timeout, options), timeout))
     except Exception:  # noqa: BLE001
         return False
 
@@ -305,6 +307,70 @@ class KafkaStatus:
         return f"kafka: not running (would be {self.bootstrap}, data {self.data_dir})"
 
 
+# --------------------------------------------------------------------------- secured listeners
+
+
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclasses.dataclass(frozen=True)
+class SecureListeners:
+    """Optional SSL / SASL_SSL / SASL_PLAINTEXT listeners beside the PLAINTEXT one,
+    to test newsmon against a secured broker (tests/integration/test_secure_kafka.py).
+
+    The PLAINTEXT listener stays: inter-broker traffic and the readiness probe
+    use it. Every SASL listener takes PLAIN and SCRAM-SHA-256/512 for ``users``
+    (PLAIN from the JAAS config; SCRAM credentials written into the metadata
+    log when the storage is formatted, ``kafka-storage format --add-scram``, so
+    they exist only on a fresh data dir). With a ``truststore``, the SSL
+    listener requires a client certificate signed by a CA in it (mutual TLS)."""
+
+    keystore: Path  # PKCS12: the broker's key and certificate chain
+    keystore_password: str
+    ssl_port: Optional[int] = None
+    sasl_ssl_port: Optional[int] = None
+    sasl_plaintext_port: Optional[int] = None
+    users: tuple[tuple[str, str], ...] = ()  # (name, password) for SASL
+    truststore: Optional[Path] = None  # PKCS12 of trusted CAs for client certificates
+    truststore_password: Optional[str] = None
+
+    def listeners(self) -> dict[str, int]:
+        """Listener name (= its security protocol) -> port."""
+        ports = {"SSL": self.ssl_port, "SASL_SSL": self.sasl_ssl_port, "SASL_PLAINTEXT": self.sasl_plaintext_port}
+        return {name: port for name, port in ports.items() if port is not None}
+
+    def properties(self) -> dict[str, Any]:
+        props: dict[str, Any] = {
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": str(self.keystore),
+            "ssl.keystore.password": self.keystore_password,
+        }
+        if self.truststore is not None:
+            props.update({
+                "ssl.truststore.type": "PKCS12",
+                "ssl.truststore.location": str(self.truststore),
+                "ssl.truststore.password": self.truststore_password or "",
+                "listener.name.ssl.ssl.client.auth": "required",
+            })
+        sasl = [name for name in self.listeners() if name.startswith("SASL_")]
+        if sasl:
+            props["sasl.enabled.mechanisms"] = ",".join(SASL_MECHANISMS)
+            plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.users)
+            for listener in sasl:
+                prefix = f"listener.name.{listener.lower()}"
+                props[f"{prefix}.plain.sasl.jaas.config"] = (
+                    f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};")
+                for mechanism in SASL_MECHANISMS[1:]:
+                    props[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = (
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;")
+        return props
+
+    def format_args(self) -> list[str]:
+        """``kafka-storage format`` arguments creating the SCRAM users."""
+        return [arg for name, password in self.users for mechanism in SASL_MECHANISMS[1:]
+                for arg in ("--add-scram", f"{mechanism}=[name={name},password={password}]")]
+
+
 # --------------------------------------------------------------------------- LocalKafka
 
 
@@ -323,6 +389,7 @@ class LocalKafka:
         java: Optional[str] = None,
         mvn: Optional[str] = None,
         extra_properties: Optional[dict[str, Any]] = None,
+        secure: Optional[SecureListeners] = None,
     ) -> None:
         self.port = int(port) if port is not None else default_port()
         self.controller_port = int(controller_port) if controller_port else self.port + 1
@@ -335,6 +402,7 @@ class LocalKafka:
         self.java = java or os.environ.get("NEWSMON_JAVA") or "java"
         self.mvn = mvn or "mvn"
         self.extra_properties = dict(extra_properties or {})
+        self.secure = secure
         self._proc: Optional[subprocess.Popen] = None
 
     def __repr__(self) -> str:
@@ -511,6 +579,12 @@ class LocalKafka:
             "message.max.bytes": 64 * 1024 * 1024,
             "log.retention.check.interval.ms": 300000,
         }
+        if self.secure is not None:
+            extra = self.secure.listeners()
+            props["listeners"] += "".join(f",{name}://{HOST}:{port}" for name, port in extra.items())
+            props["advertised.listeners"] += "".join(f",{name}://{HOST}:{port}" for name, port in extra.items())
+            props["listener.security.protocol.map"] += "".join(f",{name}:{name}" for name in extra)
+            props.update(self.secure.properties())
         props.update(self.extra_properties)
         return props
 
@@ -564,6 +638,7 @@ class LocalKafka:
         cmd = self._java_cmd(
             "kafka.tools.StorageTool", "format",
             "-t", cid, "-c", str(self.props_file), "--ignore-formatted",
+            *(self.secure.format_args() if self.secure is not None else ()),
         )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
@@ -607,7 +682,8 @@ class LocalKafka:
                 return self.status()
             self._remove_pid_file()
             self.ensure_jars()
-            for p in (self.port, self.controller_port):
+            extra_ports = list(self.secure.listeners().values()) if self.secure is not None else []
+            for p in (self.port, self.controller_port, *extra_ports):
                 if _port_in_use(p):
                     raise LocalKafkaError(
                         f"port {HOST}:{p} is already in use by another process; "
@@ -728,6 +804,15 @@ class LocalKafka:
 # --------------------------------------------------------------------------- CLI
 
 
+def _external_client_options() -> dict[str, Any]:
+    """The TLS / SASL settings (NEWSMON_KAFKA_SECURITY_PROTOCOL, ...) for probing an
+    external cluster; imported here only, so the rest of this module stays stdlib."""
+    from monitor.config import load_settings
+    from monitor.kafka_security import aiokafka_options
+
+    return aiokafka_options(load_settings())
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m monitor.kafka_local",
@@ -745,7 +830,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if ext and args.command in ("up", "down", "status"):
         print(f"kafka: KAFKA_BOOTSTRAP_SERVERS={ext} is set; using it, no local broker is managed")
         if args.command == "status":
-            ok = probe_metadata(ext, 5.0)
+            try:
+                options = _external_client_options()
+            except ValueError as exc:  # invalid security settings
+                print(f"kafka: error: {exc}", file=sys.stderr)
+                return 1
+            ok = probe_metadata(ext, 5.0, options)
             print(f"kafka: {ext} {'answering' if ok else 'NOT answering'}")
             return 0 if ok else 1
         return 0

@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
 async def read_topic(
     bootstrap: str, topic: str, *, until: Callable[[list[dict]], bool] | None = None,
-    timeout: float = 60.0, settle: float = 0.0,
+    timeout: float = 60.0, settle: float = 0.0, security: Mapping[str, Any] | None = None,
 ) -> list[dict]:
     """JSON values on `topic`, read from the start until `until(values)` holds
-    or `timeout` passes; then keep reading `settle` seconds more to catch extras."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    or `timeout` passes; then keep reading `settle` seconds more to catch extras.
+    `security`: TLS / SASL options (monitor.kafka_security.aiokafka_options)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                **(security or {}))
     await consumer.start()
     values: list[dict] = []
     try:
@@ -48,10 +51,11 @@ async def read_topic(
     return values
 
 
-async def send_raw(bootstrap: str, topic: str, *raws, partition: int | None = None) -> None:
+async def send_raw(bootstrap: str, topic: str, *raws, partition: int | None = None,
+                   security: Mapping[str, Any] | None = None) -> None:
     """Publish RawArticles to `topic`, keyed by id (or to one `partition`),
     and wait for the broker's ack."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **(security or {}))
     await producer.start()
     try:
         for raw in raws:
