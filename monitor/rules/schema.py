@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
-    PlainSerializer, Tag, WithJsonSchema, field_validator, model_validator,
+    PlainSerializer, Tag, WithJsonSchema, field_validator, model_serializer, model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -398,6 +398,15 @@ class Rule(_Strict):
         default=None, description="resolve the alert once its group had no matching report for this long",
     )
     correlate: Correlate | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        """With group_by set, novelty has no effect (and both together are
+        refused), so a dump leaves it out: every dump loads back."""
+        data = handler(self)
+        if self.group_by is not None and isinstance(data, dict):
+            data.pop("novelty", None)
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Rule:
