@@ -8,10 +8,11 @@ article). The row "10000 unmentioned" is a control: the 10 core entities
 plus 9,990 entities that the corpus never names, so it isolates the cost
 of the watchlist's size from the cost of its extra hits.
 
-"raw AC hits/art" counts Aho-Corasick matches per article before the
-token-boundary and case checks (matches inside words, e.g. a short surname
-inside a common word): they are filtered in Python, so they cost time even
-though they never become mentions.
+"raw AC hits/art" counts Aho-Corasick matches per article before the case,
+exclude and overlap checks, which run in Python per match. The automaton
+only reports matches on token boundaries (patterns are padded, see
+``monitor.enrich.tag._pattern``), so a short surname inside a common word
+never leaves C.
 
 The baseline is what one would write first: one compiled ``re`` pattern per
 alias form (every full alias and short form, ``\\b...\\b``, IGNORECASE), each
@@ -50,13 +51,10 @@ def _naive_tag(pats: list[tuple[re.Pattern[str], int]], article: Any) -> int:
 
 
 def _raw_hits(tagger: Any, articles: list) -> float | None:
-    """Aho-Corasick matches per article before the token-boundary/case checks
+    """Aho-Corasick matches per article before the case/exclude checks
     (uses Tagger internals; None if they changed)."""
     try:
-        from monitor.enrich.tag import _Normalized
-
-        auto = tagger._auto.automaton
-        return sum(sum(1 for _ in auto.iter(_Normalized(a.text).text)) for a in articles) / len(articles)
+        return sum(tagger._auto.raw_hits(a.text) for a in articles) / len(articles)
     except Exception:  # noqa: BLE001 - a diagnostic only
         return None
 

@@ -38,6 +38,8 @@ _TABLE = str.maketrans(
                        "\u2008\u2009\u200a\u202f\u205f\u3000\t\r\f\v"}}
 )
 _SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+_NON_ALNUM = re.compile(r"[\W_]")  # exactly the characters for which str.isalnum() is false
+_ASCII_BOUNDARY = bytes(i if chr(i).isalnum() else 0x20 for i in range(128)) + b"\x20" * 128
 _HONORIFIC = re.compile(r"^(Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Pres|Prof|St)(\.?) ", re.I)
 
 
@@ -102,6 +104,38 @@ class _Payload(NamedTuple):
     cased: str | None  # exact surface form required, for case-sensitive aliases
 
 
+def _boundary_form(s: str) -> str:
+    """Every character that is not alphanumeric as a space (one for one, so
+    offsets are kept): ``_NON_ALNUM.sub(" ", s)``, but through a byte table,
+    then putting back the few non-ASCII letters (3-30x faster)."""
+    raw = s.encode("ascii", "replace")  # one "?" per non-ASCII code point
+    out = raw.translate(_ASCII_BOUNDARY).decode("ascii")
+    if s.isascii():
+        return out
+    pieces, pos = [], 0
+    i = raw.find(b"?")
+    while i != -1:
+        c = s[i]
+        if c.isalnum():  # a non-ASCII letter or digit ("?" itself is not)
+            pieces += (out[pos:i], c)
+            pos = i + 1
+        i = raw.find(b"?", i + 1)
+    pieces.append(out[pos:])
+    return "".join(pieces)
+
+
+def _pattern(key: str) -> tuple[str, int, int]:
+    """The automaton pattern of a folded alias: its boundary form, with a
+    space before it if it starts with an alphanumeric character and after it
+    if it ends with one. Searched in " " + boundary form of the text + " ",
+    such a pattern can only match where the alias sits on token boundaries
+    (the character before and after is not alphanumeric, or the text ends),
+    so matches inside longer words ("Kim" in "skimmed") never leave C.
+    Returns (pattern, lead, trail): the padding on each side."""
+    lead, trail = int(key[0].isalnum()), int(key[-1].isalnum())
+    return " " * lead + _boundary_form(key) + " " * trail, lead, trail
+
+
 class _Hit(NamedTuple):
     start: int
     end: int
@@ -145,11 +179,26 @@ class _Automaton:
                         keys[key].append(_Payload(idx, kind, surface_form(variant) if cased else None))
         if not keys:
             return cls(watchlist.entities, None)
-        auto = ahocorasick.Automaton()
+        # keys with the same pattern ("o'neil", "o neil", "'kim'" and "kim")
+        # share an entry; a key that is not all alphanumeric is checked
+        # against the text (None: the pattern match is the check)
+        by_pattern: dict[str, list[tuple[int, int, str | None, tuple[_Payload, ...]]]] = {}
         for key, payloads in keys.items():
-            auto.add_word(key, (len(key), tuple(dict.fromkeys(payloads))))
+            pattern, lead, trail = _pattern(key)
+            by_pattern.setdefault(pattern, []).append(
+                (len(pattern) - lead, trail, None if key.isalnum() else key, tuple(dict.fromkeys(payloads))))
+        auto = ahocorasick.Automaton()
+        for pattern, forms in by_pattern.items():
+            auto.add_word(pattern, tuple(forms))
         auto.make_automaton()
         return cls(watchlist.entities, auto)
+
+    def raw_hits(self, text: str) -> int:
+        """Automaton matches in `text` before the case, exclude and (for keys
+        with punctuation or spaces) exact-text checks: a diagnostic."""
+        if self.automaton is None or not text:
+            return 0
+        return sum(1 for _ in self.automaton.iter(" " + _boundary_form(_Normalized(text).text) + " "))
 
     def hits(self, text: str) -> list[tuple[int, int, int, int]]:
         """(orig_start, orig_end, entity, kind) for every alias occurrence
@@ -161,22 +210,25 @@ class _Automaton:
         s = norm.text
         raw: list[tuple[int, int, int, int]] = []
         excluded: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for end_idx, (length, payloads) in self.automaton.iter(s):
-            start, end = end_idx - length + 1, end_idx + 1
-            if (s[start].isalnum() and start > 0 and s[start - 1].isalnum()) or (
-                s[end - 1].isalnum() and end < len(s) and s[end].isalnum()):
-                continue
-            o_start, o_end = norm.orig(start), norm.orig(end - 1) + 1
-            surface = None
-            for p in payloads:
-                if p.cased is not None:
-                    surface = surface if surface is not None else surface_form(text[o_start:o_end])
-                    if surface != p.cased:
-                        continue
-                if p.kind == EXCLUDE:
-                    excluded[p.entity].append((o_start, o_end))
-                else:
-                    raw.append((o_start, o_end, p.entity, p.kind))
+        # index e in " " + boundary form + " " is e - 1 in the text, so a form
+        # `span` characters long after its leading pad ends (exclusive) at
+        # e - trail and starts at e - span
+        for end_idx, forms in self.automaton.iter(" " + _boundary_form(s) + " "):
+            for span, trail, key, payloads in forms:
+                start, end = end_idx - span, end_idx - trail
+                if key is not None and s[start:end] != key:
+                    continue  # punctuation or space differs ("o-neil" vs "o'neil", "kim\njong")
+                o_start, o_end = norm.orig(start), norm.orig(end - 1) + 1
+                surface = None
+                for p in payloads:
+                    if p.cased is not None:
+                        surface = surface if surface is not None else surface_form(text[o_start:o_end])
+                        if surface != p.cased:
+                            continue
+                    if p.kind == EXCLUDE:
+                        excluded[p.entity].append((o_start, o_end))
+                    else:
+                        raw.append((o_start, o_end, p.entity, p.kind))
         if excluded:
             raw = [h for h in raw if not any(a <= h[0] and h[1] <= b for a, b in excluded.get(h[2], ()))]
         return raw
