@@ -44,15 +44,15 @@ async def test_running_worker_reconnects_after_broker_restart(own_broker, tmp_pa
 
         done_at_outage = await articles_done(port)
         await asyncio.to_thread(own_broker.down, 10)  # mid-stream
-        lines_before = worker.logs().count("\n")
+        reconnects_before = _reconnect_lines(worker.logs())
         await asyncio.sleep(10)  # the worker runs on without a broker
         assert worker.proc.poll() is None, worker.logs()[-4000:]
         # /metrics answers during the outage (it used to wait for the broker)
         assert await articles_done(port) >= done_at_outage
         # no reconnect busy loop (monitor/kafka_patch.py): unpatched, aiokafka logs
-        # ~3,000 lines a second here, at 100 % CPU
-        outage_lines = worker.logs().count("\n") - lines_before
-        assert outage_lines < 1000, worker.logs()[-3000:]
+        # ~1,500 failed reconnects a second here, at 100 % CPU
+        outage_lines = _reconnect_lines(worker.logs()) - reconnects_before
+        assert outage_lines < 2000, worker.logs()[-3000:]
         await asyncio.to_thread(own_broker.up, 180)
 
         await send_many(own_broker.bootstrap, raw, corpus.articles[BEFORE:])
@@ -70,8 +70,12 @@ async def test_running_worker_reconnects_after_broker_restart(own_broker, tmp_pa
     assert not missing, f"{len(missing)} never processed, e.g. {sorted(missing)[:5]}\n{logs[-6000:]}"
     flagged = {a["id"]: a["duplicate_of"] for a in out[duplicates]}
     assert flagged == corpus.copy_of
-    print(f"\nbroker stopped after {done_at_outage} of {BEFORE} articles; {outage_lines} log lines in the "
-          f"10 s outage; all {len(expected)} processed, {sum(len(v) for v in out.values()) - len(seen)} outputs replayed")
+    print(f"\nbroker stopped after {done_at_outage} of {BEFORE} articles; {outage_lines} failed reconnects logged "
+          f"in the 10 s outage; all {len(expected)} processed, {sum(len(v) for v in out.values()) - len(seen)} outputs replayed")
+
+
+def _reconnect_lines(logs: str) -> int:
+    return logs.count("Unable connect to node") + logs.count("Unable to update metadata")
 
 
 async def _at_least(port: str, n: int) -> bool:
