@@ -219,6 +219,22 @@ class EventCatalog:
     def __init__(self, definitions: Iterable[EventDef], cues: dict[str, list[Cue]]) -> None:
         self.definitions = tuple(definitions)
         self.cues = cues
+        self._filter: Any = None  # built on first use, see _triggers_found
+
+    def _triggers_found(self, text: str) -> set[int]:
+        """Positions (definition by definition, trigger by trigger) of the
+        trigger patterns that match somewhere in `text`: one RE2 FilteredRE2
+        scan (a literal prefilter, then only the candidate patterns), where
+        searching every pattern costs one re2 call each and almost every
+        article has no trigger at all."""
+        if self._filter is None:
+            f = re2.Filter()
+            for d in self.definitions:
+                for trig in d.triggers:
+                    f.Add(trig.regex.pattern, trig.regex.options)
+            f.Compile()
+            self._filter = f
+        return set(self._filter.Match(text) or ())
 
     @property
     def types(self) -> list[str]:
@@ -270,25 +286,48 @@ class EventCatalog:
         text = article.text
         if not text or not self.definitions:
             return []
-        sents = [(s, e, pi) for pi, (ps, pe) in enumerate(paragraph_spans(text, article.paragraphs))
-                 for s, e in sentence_spans(text, ps, pe)]
-        if not sents:
+        found = self._triggers_found(text)
+        if not found:
             return []
-        starts = [s for s, _, _ in sents]
+        # sentences are split per paragraph, only where a trigger matched
+        paras = paragraph_spans(text, article.paragraphs)
+        para_starts = [ps for ps, _ in paras]
+        para_sents: dict[int, tuple[list[tuple[int, int]], list[int]]] = {}
+
+        def sentence_at(ts: int) -> tuple[int, int, int] | None:
+            """The sentence of the trigger's paragraph that starts last at or
+            before `ts` (a trigger outside it is in no sentence)."""
+            pi = bisect.bisect_right(para_starts, ts) - 1
+            if pi < 0:
+                return None
+            if pi not in para_sents:
+                spans = sentence_spans(text, *paras[pi])
+                para_sents[pi] = (spans, [s for s, _ in spans])
+            spans, starts = para_sents[pi]
+            k = bisect.bisect_right(starts, ts) - 1
+            return (*spans[k], pi) if k >= 0 else None
+
         ments = sorted((_Ment(m.start, m.end, t.id, t.type) for t in article.entities for m in t.mentions),
                        key=lambda m: m.start)
         ment_starts = [m.start for m in ments]
         best: dict[tuple[str, int, str], EventTag] = {}
+        position = -1
         for d in self.definitions:
-            excluded = [(m.start(), m.end()) for rx in d.exclude for m in rx.finditer(text)]
+            excluded: list[tuple[int, int]] | None = None
             for trig in d.triggers:
+                position += 1
+                if position not in found:
+                    continue
+                if excluded is None:
+                    excluded = [(m.start(), m.end()) for rx in d.exclude for m in rx.finditer(text)]
                 for m in trig.regex.finditer(text):
                     ts, te = m.start(), m.end()
                     if te <= ts or any(a < te and ts < b for a, b in excluded):
                         continue
-                    s, e, pi = sents[max(0, bisect.bisect_right(starts, ts) - 1)]
-                    if not (s <= ts and te <= e):
+                    sent = sentence_at(ts)
+                    if sent is None or not (sent[0] <= ts and te <= sent[1]):
                         continue
+                    s, e, pi = sent
                     sent_ments = ments[bisect.bisect_left(ment_starts, s):bisect.bisect_left(ment_starts, e)]
                     ev = self._event(d, trig, text, (s, e, pi), (ts, te), sent_ments, watchlist)
                     if ev is not None:
