@@ -16,8 +16,10 @@ holds; an entity -> stories posting list would be the next step beyond that.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
+from itertools import repeat
 from datetime import datetime, timezone
 from typing import Any
 
@@ -88,6 +90,15 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
+def _norm(a: dict[str, float]) -> float:
+    return math.sqrt(sum(w * w for w in a.values()))
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    """``sum(w * b.get(k, 0.0) for k, w in a.items())``, same order, in C."""
+    return sum(map(operator.mul, a.values(), map(b.get, a.keys(), repeat(0.0))))
+
+
 def _overlap(a: dict[str, float], b: dict[str, float]) -> float:
     """Histogram intersection of two weight vectors that each sum to 1."""
     return sum(min(w, b[k]) for k, w in a.items() if k in b)
@@ -99,6 +110,9 @@ class StoryClusterer:
     def __init__(self, stories: Store, index: Store, config: StoryConfig | None = None) -> None:
         self.stories, self.index = stories, index
         self.config = config or StoryConfig()
+        # story id -> (its terms dict, that dict's norm); valid while the
+        # story record holds that very dict (records are replaced, never mutated)
+        self._norms: dict[str, tuple[dict[str, float], float]] = {}
 
     # ------------------------------------------------------------ scoring
 
@@ -123,6 +137,30 @@ class StoryClusterer:
         c = self.config
         return (c.entity_weight * _overlap(ents, story["entities"])
                 + c.text_weight * _cosine(terms, story["terms"]) + c.event_weight * compat)
+
+    def _score(self, sid: str, story: dict[str, Any], ents: dict[str, float], terms: dict[str, float],
+               article_norm: float, events: set[str], groups: list[set[str]]) -> float:
+        """``score`` with the article's norm and the event groups computed
+        once per article and the story's norm cached: the same float."""
+        shared = ents.keys() & story["entities"].keys()
+        if not any(not e.startswith("country:") for e in shared) and len(shared) < 2:
+            return 0.0
+        story_events = set(story["event_types"])
+        if not events or not story_events:
+            compat = 0.5
+        elif events & story_events or any(g & events and g & story_events for g in groups):
+            compat = 1.0
+        else:
+            return 0.0
+        story_terms = story["terms"]
+        cached = self._norms.get(sid)
+        if cached is None or cached[0] is not story_terms:
+            cached = self._norms[sid] = (story_terms, _norm(story_terms))
+        story_norm = cached[1]
+        cosine = (_dot(terms, story_terms) / (article_norm * story_norm)
+                  if article_norm and story_norm else 0.0)
+        c = self.config
+        return c.entity_weight * _overlap(ents, story["entities"]) + c.text_weight * cosine + c.event_weight * compat
 
     # ---------------------------------------------------------- assignment
 
@@ -153,10 +191,18 @@ class StoryClusterer:
         terms = article_terms(article, self.config.max_terms)
         events = {e.type for e in article.events}
         best, best_score = None, self.config.threshold
+        # a story sharing no entity scores 0, so with a threshold above 0 it
+        # is skipped before anything else (most live stories, cheaply)
+        skip_disjoint = best_score > 0
+        ent_keys = ents.keys()
+        article_norm = _norm(terms)
+        groups = [set(g) for g in self.config.event_groups]
         for sid, story in list(self.stories.items()):
+            if skip_disjoint and ent_keys.isdisjoint(story["entities"]):
+                continue
             if not self._in_window(story, published, seen):
                 continue
-            s = self.score(story, ents, terms, events)
+            s = self._score(sid, story, ents, terms, article_norm, events, groups)
             if s >= best_score and (best is None or s > best_score or sid < best):
                 best, best_score = sid, s
         if best is None:
@@ -202,6 +248,7 @@ class StoryClusterer:
         cutoff = (_ts(now) or utcnow().timestamp()) - self.config.ttl_hours * 3600
         dead = [sid for sid, s in list(self.stories.items()) if s["updated"] < cutoff]
         for sid in dead:
+            self._norms.pop(sid, None)
             for aid in self.stories[sid]["articles"]:
                 if self.index.get(aid) == sid:
                     del self.index[aid]
