@@ -343,12 +343,25 @@ def _clean_chars(text: str) -> str:
     return _HSPACE.sub(" ", text)
 
 
+_QUOTE_PAIRS = [(chr(k), v) for k, v in _QUOTES.items()]
+
+
 def fold(text: str) -> str:
     """Comparison form: NFKC, lowercase, straight quotes/dashes, one space.
 
     Used for content_hash and for "is this line the headline again" checks,
-    so curly vs straight quotes or spacing never make two texts differ."""
-    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTES).lower().split())
+    so curly vs straight quotes or spacing never make two texts differ.
+    Same result as ``NFKC(text).translate(_QUOTES).lower()``, split and
+    joined, but without the per-character dict lookups of ``translate`` on
+    non-ASCII text: each quote character present is replaced (one character
+    by one, and no replacement is itself replaced), ASCII skips NFKC."""
+    if text.isascii():  # NFKC leaves ASCII as it is; "`" is the one ASCII quote
+        return " ".join(text.replace("`", "'").lower().split())
+    text = unicodedata.normalize("NFKC", text)
+    for char, straight in _QUOTE_PAIRS:
+        if char in text:
+            text = text.replace(char, straight)
+    return " ".join(text.lower().split())
 
 
 def content_hash(text: str) -> str:
@@ -716,6 +729,8 @@ _STOPWORDS = {
     "nl": "de het een en van is dat op te zijn met voor niet aan".split(),
 }
 _STOP_INDEX = {w: lang for lang, ws in _STOPWORDS.items() for w in ws}
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+_FIRST_SCRIPT_CHAR = "\u0370"  # the lowest character of any range in _SCRIPTS
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -725,10 +740,15 @@ def guess_language(text: str) -> str | None:
     text; Latin text needs a clear stopword majority (>= 5 hits, 1.5x the
     runner-up). Cheap: looks at the first ~2,000 characters."""
     sample = text[:2000]
-    letters = len(_LETTER.findall(sample))
+    if sample.isascii():  # letters are A-Z, a-z; no script range below is ASCII
+        letters = len(sample) - len(sample.encode("ascii").translate(None, _ASCII_LETTERS))
+        scripts = []
+    else:
+        letters = len(_LETTER.findall(sample))
+        scripts = _SCRIPTS if max(sample) >= _FIRST_SCRIPT_CHAR else []
     if letters < 20:
         return None
-    for lang, pat in _SCRIPTS:
+    for lang, pat in scripts:
         if len(pat.findall(sample)) > letters * 0.3:
             if lang == "zh" and _SCRIPTS[1][1].search(sample):
                 return "ja"
