@@ -203,6 +203,9 @@ def rules(draw) -> Rule:
 def round_trip(rule: Rule, directory, **dump) -> dict[str, Rule]:
     yaml = YAML(typ="safe", pure=True)
     yaml.allow_unicode = True
+    # block style, as newsmon itself writes YAML: ruamel.yaml 0.19.1 emits a flow-style
+    # item "?0" unquoted (`[?0]`) and reads it back as the mapping {0: None}
+    yaml.default_flow_style = False
     buf = io.StringIO()
     yaml.dump({"rules": [rule.model_dump(mode="json", by_alias=True, **dump)]}, buf)
     (directory / "rule.yaml").write_text(buf.getvalue(), encoding="utf-8")
@@ -210,7 +213,6 @@ def round_trip(rule: Rule, directory, **dump) -> dict[str, Rule]:
 
 
 @given(rule=rules())
-@settings(max_examples=40)
 def test_rule_dumped_from_the_model_round_trips_through_the_yaml_loader(rule, tmp_path_factory):
     """As the schema exports a rule (`exclude_defaults`): what a tool writing rules would emit."""
     assert round_trip(rule, tmp_path_factory.mktemp("rules"), exclude_defaults=True) == {rule.id: rule}
