@@ -37,6 +37,22 @@ _TABLE = str.maketrans(
      **{c: " " for c in "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
                        "\u2008\u2009\u200a\u202f\u205f\u3000\t\r\f\v"}}
 )
+_TABLE_ASCII = bytes(ord(_TABLE[i]) if i in _TABLE else i for i in range(256))  # only ASCII is looked up
+_TABLE_PAIRS = [(chr(k), v) for k, v in _TABLE.items()]
+
+
+def _translate(s: str) -> str:
+    """``s.translate(_TABLE)`` without its per-character dict lookups on
+    non-ASCII text: a byte table for ASCII text, else each key present is
+    replaced (every key maps to one character that is not itself a key)."""
+    if s.isascii():
+        return s.encode("ascii").translate(_TABLE_ASCII).decode("ascii")
+    for char, repl in _TABLE_PAIRS:
+        if char in s:
+            s = s.replace(char, repl)
+    return s
+
+
 _SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
 _NON_ALNUM = re.compile(r"[\W_]")  # exactly the characters for which str.isalnum() is false
 _ASCII_BOUNDARY = bytes(i if chr(i).isalnum() else 0x20 for i in range(128)) + b"\x20" * 128
@@ -68,7 +84,7 @@ def _collapse(s: str) -> tuple[str, list[int], list[int]]:
 
 def surface_form(s: str) -> str:
     """Normalize without casefolding: used to compare case-sensitive aliases."""
-    return _collapse(s.translate(_TABLE))[0].strip()
+    return _collapse(_translate(s))[0].strip()
 
 
 def fold(s: str) -> str:
@@ -80,7 +96,7 @@ class _Normalized:
     """Folded text plus a map from its offsets back to the original's."""
 
     def __init__(self, text: str) -> None:
-        t = text.translate(_TABLE)
+        t = _translate(text)
         folded = t.casefold()
         self.char_map: list[int] | None = None
         if len(folded) != len(t):  # rare: "ß" -> "ss" etc.; map per character
@@ -284,9 +300,10 @@ class Tagger:
             headline = {h.entity for h in body_hits if h.start < lead_end}
 
         mentions: dict[int, list[Mention]] = defaultdict(list)
+        starts = [ps for ps, _ in spans]  # paragraph_of(spans, offset), without rebuilding this per mention
         for h in body_hits:
             mentions[h.entity].append(Mention(surface=text[h.start:h.end], start=h.start, end=h.end,
-                                              paragraph=paragraph_of(spans, h.start)))
+                                              paragraph=max(0, bisect.bisect_right(starts, h.start) - 1)))
         order = list(mentions) + sorted(headline - set(mentions))
         ents = self._auto.entities
         return [EntityTag(id=ents[i].id, type=ents[i].type, name=ents[i].name,

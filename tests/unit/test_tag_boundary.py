@@ -78,3 +78,11 @@ def test_padded_automaton_hits_equal_plain_hits():
         assert ours == sorted(_plain_hits(auto, keys, text)), text
         checked += len(ours)
     assert checked > 1000
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
+       | st.lists(st.sampled_from(list(tg._DASHES) + ["‘", "’", "“", "”", "«", "`", "´", "\u00a0", "\t", "a", "é", " "]),
+                  max_size=30).map("".join))
+def test_translate_equals_str_translate(s):
+    assert tg._translate(s) == s.translate(tg._TABLE)
