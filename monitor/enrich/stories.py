@@ -15,6 +15,7 @@ holds; an entity -> stories posting list would be the next step beyond that.
 
 from __future__ import annotations
 
+import heapq
 import math
 import operator
 import re
@@ -29,6 +30,7 @@ from monitor.models import Article, stable_id, utcnow
 from monitor.state import Store
 
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
+_ASCII_TOKEN = re.compile(r"[A-Za-z]{3,}")  # _TOKEN on ASCII text
 _STOP = frozenset(
     """the and for that with was were are has have had this from his her its their they them
     said says will would could should may might not but also been being which who whom what when
@@ -78,10 +80,19 @@ def article_entities(article: Article, keep: int = 12) -> dict[str, float]:
 
 
 def article_terms(article: Article, keep: int = 60) -> dict[str, float]:
-    """Sub-linear term frequencies of content words (title counted twice)."""
-    counts = Counter(t for t in _TOKEN.findall(f"{article.title or ''} {article.title or ''} {article.text}".lower())
-                     if t not in _STOP)
-    return _normalize({t: 1 + math.log(c) for t, c in counts.items()}, keep)
+    """Sub-linear term frequencies of content words (title counted twice).
+
+    The same as ``_normalize({t: 1 + log(count)}, keep)``, but the top terms
+    are picked by count (1 + log is increasing, so the order by weight and
+    name is the same) and only they are weighted; ASCII text is tokenized
+    with the ASCII form of ``_TOKEN``."""
+    text = f"{article.title or ''} {article.title or ''} {article.text}".lower()
+    tokens = _ASCII_TOKEN.findall(text) if text.isascii() else _TOKEN.findall(text)
+    counts = Counter(t for t in tokens if t not in _STOP)
+    top = heapq.nsmallest(keep, counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    weights = [(t, 1 + math.log(c)) for t, c in top]
+    total = sum(w for _, w in weights) or 1.0
+    return {t: round(w / total, 5) for t, w in weights}
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
@@ -195,11 +206,15 @@ class StoryClusterer:
         # is skipped before anything else (most live stories, cheaply)
         skip_disjoint = best_score > 0
         ent_keys = ents.keys()
+        named = {e for e in ents if not e.startswith("country:")}
         article_norm = _norm(terms)
         groups = [set(g) for g in self.config.event_groups]
         for sid, story in list(self.stories.items()):
-            if skip_disjoint and ent_keys.isdisjoint(story["entities"]):
-                continue
+            if skip_disjoint:  # the entity test of score(), inline: most stories fail it
+                story_ents = story["entities"]
+                if ent_keys.isdisjoint(story_ents) or (
+                        named.isdisjoint(story_ents) and len(ent_keys & story_ents.keys()) < 2):
+                    continue
             if not self._in_window(story, published, seen):
                 continue
             s = self._score(sid, story, ents, terms, article_norm, events, groups)
