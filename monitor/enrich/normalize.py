@@ -731,6 +731,29 @@ _STOPWORDS = {
 _STOP_INDEX = {w: lang for lang, ws in _STOPWORDS.items() for w in ws}
 _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
 _FIRST_SCRIPT_CHAR = "\u0370"  # the lowest character of any range in _SCRIPTS
+_ANY_SCRIPT = re.compile("[" + "".join(pat.pattern[1:-1] for _, pat in _SCRIPTS) + "]")
+_ASCII_WORD = re.compile(r"\w+", re.ASCII)  # _WORD on ASCII text
+
+
+def _letters_and_scripts(sample: str) -> tuple[int, list[tuple[str, re.Pattern[str]]]]:
+    r"""``len(_LETTER.findall(sample))``, and the script patterns worth
+    counting (none when no character is in any of their ranges). ASCII
+    letters are counted with a byte table, the few other characters one by
+    one: [^\W\d_] is alphanumeric and not a decimal digit."""
+    raw = sample.encode("ascii", "replace")  # one "?" per non-ASCII code point
+    if sample.isascii():
+        return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), []
+    scripts = _SCRIPTS if _ANY_SCRIPT.search(sample) else []
+    if raw.count(b"?") > 200:  # mostly non-ASCII: the regex is as fast
+        return len(_LETTER.findall(sample)), scripts
+    letters = len(raw) - len(raw.translate(None, _ASCII_LETTERS))
+    i = raw.find(b"?")
+    while i != -1:
+        c = sample[i]
+        if c.isalnum() and not c.isdecimal():  # "?" itself is neither
+            letters += 1
+        i = raw.find(b"?", i + 1)
+    return letters, scripts
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -740,12 +763,7 @@ def guess_language(text: str) -> str | None:
     text; Latin text needs a clear stopword majority (>= 5 hits, 1.5x the
     runner-up). Cheap: looks at the first ~2,000 characters."""
     sample = text[:2000]
-    if sample.isascii():  # letters are A-Z, a-z; no script range below is ASCII
-        letters = len(sample) - len(sample.encode("ascii").translate(None, _ASCII_LETTERS))
-        scripts = []
-    else:
-        letters = len(_LETTER.findall(sample))
-        scripts = _SCRIPTS if max(sample) >= _FIRST_SCRIPT_CHAR else []
+    letters, scripts = _letters_and_scripts(sample)
     if letters < 20:
         return None
     for lang, pat in scripts:
@@ -754,7 +772,7 @@ def guess_language(text: str) -> str | None:
                 return "ja"
             return lang
     votes: dict[str, int] = {}
-    for w in _WORD.findall(sample.lower()):
+    for w in (_ASCII_WORD if sample.isascii() else _WORD).findall(sample.lower()):
         if (vote := _STOP_INDEX.get(w)) is not None:
             votes[vote] = votes.get(vote, 0) + 1
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])

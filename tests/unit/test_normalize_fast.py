@@ -63,3 +63,12 @@ def test_guess_language_equals_plain_formula(text):
 def test_script_ranges_start_at_first_script_char():
     lows = [re.match(r"\[\\u([0-9a-f]{4})", pat.pattern).group(1) for _, pat in nz._SCRIPTS]
     assert min(chr(int(x, 16)) for x in lows) == nz._FIRST_SCRIPT_CHAR
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
+def test_letter_count_equals_regex(text):
+    letters, scripts = nz._letters_and_scripts(text)
+    assert letters == len(nz._LETTER.findall(text))
+    if not scripts:
+        assert all(not pat.search(text) for _, pat in nz._SCRIPTS)
