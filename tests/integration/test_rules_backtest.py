@@ -86,7 +86,7 @@ def publish(env: dict[str, str], articles: list[tuple[Article, datetime]]) -> Se
     """Create the prefixed topics (so a stray alert would land somewhere we
     look), then publish the articles with their processing times as timestamps."""
     prefix = env["NEWSMON_TOPIC_PREFIX"]
-    settings = Settings(topics={"prefix": prefix})
+    settings = Settings(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], topics={"prefix": prefix})
 
     async def go() -> None:
         await ensure_topics(settings, [settings.topics.articles, settings.topics.alerts], attempts=5)
