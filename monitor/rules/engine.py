@@ -695,20 +695,12 @@ class RuleEngine:
 
     def _alert(self, rule, group_key, state, severity, article, evidence, now, digest: Digest) -> Alert:
         events = evidence.events
-        context = {
-            "rule_id": rule.id, "rule_title": rule.title, "severity": severity,
-            "article_title": article.title or "", "source": _source(article),
-            "entities": ", ".join(e.name for e in evidence.entities),
-            "event": events[0].type if events else "",
-            "modality": events[0].modality if events else "",
-            "actors": _argument_names(events, "actor", article),
-            "destinations": _argument_names(events, "destination", article),
-            "counterparts": _argument_names(events, "counterpart", article),
-            "story_id": article.story_id or "", "corroboration": len(state["articles"]),
-            "suppressed": digest.held,
-        }
-        title = render(rule.template.title, context) if rule.template.title else rule.title
-        summary = render(rule.template.summary, context) if rule.template.summary else (article.title or "")
+        if rule.template.title or rule.template.summary:
+            context = self._context(rule, state, severity, article, evidence, digest)
+            title = render(rule.template.title, context) if rule.template.title else rule.title
+            summary = render(rule.template.summary, context) if rule.template.summary else (article.title or "")
+        else:  # no template: the context would go unused
+            title, summary = rule.title, article.title or ""
         if rule.throttle is not None and rule.throttle.digest and digest.held:
             summary = f"{summary} {digest.text()}".strip()
         return Alert(
@@ -723,6 +715,23 @@ class RuleEngine:
             created_at=_ts(state["created_at"]), updated_at=now,
             ingested_at=article.ingested_at,
         )
+
+    @staticmethod
+    def _context(rule, state, severity, article, evidence, digest: Digest) -> dict[str, Any]:
+        """The template fields (TEMPLATE_FIELDS) of one alert."""
+        events = evidence.events
+        return {
+            "rule_id": rule.id, "rule_title": rule.title, "severity": severity,
+            "article_title": article.title or "", "source": _source(article),
+            "entities": ", ".join(e.name for e in evidence.entities),
+            "event": events[0].type if events else "",
+            "modality": events[0].modality if events else "",
+            "actors": _argument_names(events, "actor", article),
+            "destinations": _argument_names(events, "destination", article),
+            "counterparts": _argument_names(events, "counterpart", article),
+            "story_id": article.story_id or "", "corroboration": len(state["articles"]),
+            "suppressed": digest.held,
+        }
 
 
 def _argument_names(events: list[EventTag], slot: str, article: Article) -> str:
