@@ -19,6 +19,7 @@ from monitor.models import Article, RawArticle, stable_id, utcnow
 from monitor.pipeline import Pipeline
 from monitor.stream.topics import ensure_topics
 from tests.daemon import newsmon_env
+from tests.texts import FIRST, SECOND, UNRELATED
 
 pytestmark = pytest.mark.kafka
 
@@ -41,25 +42,6 @@ rules:
 OLD = """Putin arrives in China for talks
 
 BEIJING, March 30 (Silk Road Wire) -- Russian President Vladimir Putin crossed into China on Monday on his way to talks with Chinese leader Xi Jinping, state media reported.
-"""
-
-FIRST = """Kim Jong Un arrives in Russia by armoured train
-
-VLADIVOSTOK, April 4 (Harbour Wire) -- North Korean leader Kim Jong Un crossed into Russia by armoured train early on Thursday, regional officials said, ahead of expected talks with Russian President Vladimir Putin.
-
-The train passed the Tumen river bridge at dawn and was met at the border station by the regional governor, the officials said.
-"""
-
-SECOND = """North Korea's Kim reaches Russian border station
-
-MOSCOW, April 4 (Steppe News) -- Kim Jong Un's armoured train crossed into Russia on Thursday morning, the Kremlin said, confirming that the North Korean leader would meet Vladimir Putin later this week.
-
-A Kremlin spokesman said the train had stopped at the border station where the regional governor greeted Kim.
-"""
-
-UNRELATED = """City council approves new tram line
-
-RIGA, April 4 (Baltic Desk) -- The city council approved a new tram line on Thursday that will link the old town with the airport by 2029.
 """
 
 
