@@ -83,6 +83,17 @@ def stop(proc: subprocess.Popen, grace: float = 20.0) -> int:
     return proc.returncode
 
 
+async def wait_until(check, timeout: float, what: str, daemon: Daemon) -> None:
+    """Poll `check()` until it holds; fail early, with the log tail, if the daemon exited."""
+    for _ in range(int(timeout * 10)):
+        if check():
+            return
+        if daemon.proc.poll() is not None:
+            break
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} not seen; daemon log tail:\n{daemon.logs()[-4000:]}")
+
+
 async def get(url: str) -> tuple[int, str]:
     async with aiohttp.ClientSession() as session:
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:

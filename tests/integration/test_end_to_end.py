@@ -3,7 +3,6 @@ becomes an alert on news.alerts, through the real broker."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
@@ -11,21 +10,11 @@ import sys
 
 import pytest
 
-from tests.daemon import REPO, newsmon_env, running
+from tests.daemon import REPO, newsmon_env, running, wait_until
 from tests.kafka_util import read_topic
 from tests.seeds import seed_path
 
 pytestmark = pytest.mark.kafka
-
-
-async def wait_until(check, timeout: float, what: str, daemon) -> None:
-    for _ in range(int(timeout * 10)):
-        if check():
-            return
-        if daemon.proc.poll() is not None:
-            break
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} not seen; daemon log tail:\n{daemon.logs()[-4000:]}")
 
 
 async def test_seed_dropped_in_inbox_fires_border_crossing_alert(kafka_bootstrap, tmp_path):

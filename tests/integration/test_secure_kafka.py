@@ -13,7 +13,6 @@ stopped at the end of the module.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ import pytest
 from monitor.config import Settings
 from monitor.kafka_local import LocalKafka, LocalKafkaError, SecureListeners, pick_port
 from monitor.kafka_security import aiokafka_options
-from tests.daemon import REPO, free_port, newsmon_env, running
+from tests.daemon import REPO, free_port, newsmon_env, running, wait_until
 from tests.kafka_util import read_topic
 from tests.seeds import seed_path
 from tests.tls_util import Pki, make_pki, tools_available
@@ -94,16 +93,6 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBr
 def newsmon(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "monitor.cli", *args], env=env, capture_output=True, check=False,
                           text=True, timeout=timeout, cwd=REPO)
-
-
-async def wait_until(check, timeout: float, what: str, daemon) -> None:
-    for _ in range(int(timeout * 10)):
-        if check():
-            return
-        if daemon.proc.poll() is not None:
-            break
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} not seen; daemon log tail:\n{daemon.logs()[-4000:]}")
 
 
 def lines(path: Path) -> list[dict]:
