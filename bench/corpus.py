@@ -873,8 +873,19 @@ HISTORICAL = {"name": "historical-background", "reason": "background about decad
               "match": {"text": {"regex": [r"\bin the (19[5-9]0|19[6-9]\d)s\b"]}}}
 
 
-def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[str, Any]:
-    """A RuleFile-shaped dict of ``n`` rules over ``entities`` plus countries."""
+def _invented(rng: random.Random, words: int = 2) -> str:
+    """A phrase the corpus never uses (made-up consonant words)."""
+    return " ".join("".join(rng.choices("bcdfghjklmnpqrstvwxz", k=7)) for _ in range(words))
+
+
+def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11, *, inert: bool = False,
+                  prefix: str = "") -> dict[str, Any]:
+    """A RuleFile-shaped dict of ``n`` rules over ``entities`` plus countries.
+
+    ``inert``: the same mix of rule kinds, but no rule can match the corpus:
+    ``entities`` should be ones it never names, no countries or core entities,
+    invented phrases and regexes, macro rules as entity rules. ``prefix`` goes
+    before rule ids and list names, so an inert pack can join another one."""
     from monitor.enrich.gazetteer import resolve_country
 
     rng = random.Random(seed * 1000 + n)
@@ -882,16 +893,18 @@ def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[st
     core = [e.id for e in entities[:CORE_WATCHED]]
     ids = [e.id for e in entities]
     lists = {
-        "watched_people": [e.id for e in entities[:CORE_WATCHED] if e.type == "person"],
-        "watched_orgs": [e.id for e in entities[:CORE_WATCHED] if e.type == "organization"],
-        "watched_states": countries[:8],
+        f"{prefix}watched_people": [e.id for e in entities[:CORE_WATCHED] if e.type == "person"],
+        f"{prefix}watched_orgs": [e.id for e in entities[:CORE_WATCHED] if e.type == "organization"],
+        f"{prefix}watched_states": ids[:8] if inert else countries[:8],
     }
     for k in range(max(1, n // 100)):
-        lists[f"group_{k}"] = rng.sample(ids, min(20, len(ids)))
-    macros = {"watched_movement": {"event": {"type": ["border_crossing", "troop_movement"],
-                                             "modality": ["asserted", "planned"]}}}
+        lists[f"{prefix}group_{k}"] = rng.sample(ids, min(20, len(ids)))
+    macros = {} if inert else {"watched_movement": {"event": {"type": ["border_crossing", "troop_movement"],
+                                                              "modality": ["asserted", "planned"]}}}
 
     def some_ids(k: int) -> list[str]:
+        if inert:
+            return rng.sample(ids, min(k, len(ids)))
         if rng.random() < 0.95:
             picked = rng.sample(ids, min(k, len(ids)))
         else:
@@ -911,12 +924,14 @@ def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[st
                 spec["min_mentions"] = 2
             return {"entity": spec}
         if kind == "entity_list":
-            return {"entity": {"any": [rng.choice([k for k in lists if k.startswith("group_")])]}}
+            return {"entity": {"any": [rng.choice([k for k in lists if k.startswith(f"{prefix}group_")])]}}
         if kind == "event":
             spec = {"type": rng.sample(EVENT_TYPES, rng.randint(1, 2)),
                     "modality": rng.sample(MODALITIES, rng.randint(1, 3))}
             r = rng.random()
-            if r < 0.3:
+            if inert:  # indexed by event type like any event rule, but its actor is never named
+                spec["actor"] = {"any": some_ids(2)}
+            elif r < 0.3:
                 spec["actor"] = rng.choice(["watched_people", "watched_orgs", "watched_states"])
             elif r < 0.5:
                 spec["actor"] = {"type": ["country", "person", "organization"]}
@@ -926,12 +941,18 @@ def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[st
                 spec["min_confidence"] = 0.6
             return {"event": spec}
         if kind == "text_phrases":
+            if inert:
+                return {"text": {"phrases": [_invented(rng) for _ in range(rng.randint(1, 3))]}}
             if rng.random() < 0.1:
                 return {"text": {"phrases": [rng.choice(PHRASES_CORPUS)]}}
             return {"text": {"phrases": rng.sample(PHRASES_RARE, rng.randint(1, 3))}}
         if kind == "text_all":
+            if inert:
+                return {"text": {"all_phrases": [_invented(rng), _invented(rng)]}}
             return {"text": {"all_phrases": rng.sample(PHRASES_CORPUS + PHRASES_RARE, 2)}}
         if kind == "text_regex":
+            if inert:
+                return {"text": {"regex": [rf"\b{_invented(rng, 1)}s?\b"]}}
             return {"text": {"regex": [rng.choice(REGEXES)]}}
         if kind == "compound_all":
             return {"all": [condition("entity_any"), condition("text_phrases")]}
@@ -939,6 +960,8 @@ def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[st
             return {"all": [{"any": [condition("event"), condition("entity_any")]},
                             {"not": {"duplicate": True}}]}
         if kind == "macro":
+            if inert:
+                return condition("entity_any")
             return {"all": [{"macro": "watched_movement"}, {"entity": {"any": ["watched_states"]}}]}
         if kind == "source":
             return {"all": [{"source": rng.sample([o[0] for o in OUTLETS], 2)}, condition("text_phrases")]}
@@ -951,7 +974,7 @@ def make_rulepack(n: int, entities: list[EntitySpec], seed: int = 11) -> dict[st
     for i in range(n):
         kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choices(kinds, weights)[0]
         rule: dict[str, Any] = {
-            "id": f"bench-{kind.replace('_', '-')}-{i:04d}",
+            "id": f"{prefix}bench-{kind.replace('_', '-')}-{i:04d}",
             "title": f"Bench rule {i} ({kind})",
             "severity": rng.choice(["info", "low", "medium", "high", "critical"]),
             "tags": ["bench", kind],
