@@ -86,3 +86,10 @@ def test_padded_automaton_hits_equal_plain_hits():
                   max_size=30).map("".join))
 def test_translate_equals_str_translate(s):
     assert tg._translate(s) == s.translate(tg._TABLE)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([" ", "  ", "\n", "\n\n", "\t", "\r", "\x0b", "\x0c", "\u00a0", "\u2003", "\u3000",
+                                 "a", "é", "-", "x y"]), max_size=40).map("".join))
+def test_space_runs_are_those_of_the_plain_pattern(s):
+    assert [m.span() for m in tg._SPACE_RUN.finditer(s)] == [m.span() for m in re.finditer(r"\s{2,}|[^\S ]", s)]
