@@ -42,7 +42,7 @@ def format_alert(alert: Alert, colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-async def _assign_all(consumer: AIOKafkaConsumer, topic: str, stop: asyncio.Event) -> list[TopicPartition]:
+async def assign_all(consumer: AIOKafkaConsumer, topic: str, stop: asyncio.Event) -> list[TopicPartition]:
     """Wait for the topic to exist, then take every partition of it."""
     while not stop.is_set():
         partitions = consumer.partitions_for_topic(topic)
@@ -55,7 +55,7 @@ async def _assign_all(consumer: AIOKafkaConsumer, topic: str, stop: asyncio.Even
     return []
 
 
-async def _seek_to_time(consumer: AIOKafkaConsumer, tps: list[TopicPartition], ms: int) -> None:
+async def seek_to_time(consumer: AIOKafkaConsumer, tps: list[TopicPartition], ms: int) -> None:
     """Start at the first alert published since `ms`, even if the topic
     only appeared after we started waiting for it."""
     # End offsets first: anything appended after this snapshot is newer than
@@ -119,11 +119,11 @@ async def tail(
     colour = out.isatty() if hasattr(out, "isatty") else False
     try:
         started_ms = int((time.time() - (since_seconds or 0)) * 1000)
-        tps = await _assign_all(consumer, topic, stop)
+        tps = await assign_all(consumer, topic, stop)
         if tps and from_beginning:
             await consumer.seek_to_beginning(*tps)
         elif tps:
-            await _seek_to_time(consumer, tps, started_ms)
+            await seek_to_time(consumer, tps, started_ms)
         while not stop.is_set() and (limit is None or printed < limit):
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from monitor.kafka_security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Article
-from monitor.sinks.console import _assign_all, _seek_to_time
+from monitor.sinks.console import assign_all, seek_to_time
 
 log = get_logger(__name__)
 
@@ -48,12 +48,12 @@ async def read_history(bootstrap: str, topic: str, *, since_ms: int | None = Non
             if missing_ok:
                 return
             raise TopicNotFound(f"topic {topic!r} does not exist on {bootstrap}")
-        tps = await _assign_all(consumer, topic, asyncio.Event())
+        tps = await assign_all(consumer, topic, asyncio.Event())
         ends = await consumer.end_offsets(tps)  # before seeking: the snapshot we stop at
         if since_ms is None:
             await consumer.seek_to_beginning(*tps)
         else:
-            await _seek_to_time(consumer, tps, since_ms)
+            await seek_to_time(consumer, tps, since_ms)
         async for record in _until_ends(consumer, tps, ends):
             yield record
     finally:

@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 from monitor.kafka_security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.rules.silences import Silence, SilenceSet
-from monitor.sinks.console import _assign_all
+from monitor.sinks.console import assign_all
 from monitor.stream.history import read_history, stop_consumer
 from monitor.watch.publish import backoff_delays
 
@@ -69,7 +69,7 @@ async def follow(bootstrap: str, topic: str, silences: SilenceSet, *,
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
         try:
             await consumer.start()
-            tps = await _assign_all(consumer, topic, stop)
+            tps = await assign_all(consumer, topic, stop)
             if not tps:
                 return  # stopped while waiting for the topic
             ends = await consumer.end_offsets(tps)
