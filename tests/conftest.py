@@ -12,6 +12,7 @@ session and stopped at the end (also at interpreter exit, on Ctrl-C and on SIGTE
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import signal
 import uuid
@@ -52,6 +53,25 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         atexit.unregister(stop)
         if previous in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.fixture
+def own_broker(tmp_path) -> Iterator[LocalKafka]:
+    """A broker of the test's own, for tests that stop and restart it."""
+    kafka = LocalKafka(port=pick_port(19392), data_dir=tmp_path / "kafka")
+    kafka.up(timeout=180)
+    yield kafka
+    kafka.down(grace=10)
+
+
+@pytest.fixture
+def clean_settings_env(monkeypatch, tmp_path) -> None:
+    """Settings built in the test see no NEWSMON_* or KAFKA_BOOTSTRAP_SERVERS of the
+    developer's, and no newsmon.yaml (the working directory is the test's own)."""
+    for name in list(os.environ):
+        if name.startswith("NEWSMON_") or name == "KAFKA_BOOTSTRAP_SERVERS":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
 
 
 _UNSAFE = re.compile(r"[^a-zA-Z0-9._-]+")

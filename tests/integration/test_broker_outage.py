@@ -27,14 +27,6 @@ async def wait_for(check, timeout: float, what: str) -> None:
     raise AssertionError(f"{what} not reached in {timeout}s")
 
 
-@pytest.fixture
-def own_broker(tmp_path):
-    kafka = LocalKafka(port=pick_port(19392), data_dir=tmp_path / "kafka")
-    kafka.up(timeout=180)
-    yield kafka
-    kafka.down(grace=10)
-
-
 async def test_inbox_watcher_survives_broker_restart(own_broker, tmp_path):
     inbox: Path = tmp_path / "inbox"
     inbox.mkdir()

@@ -2,8 +2,8 @@
 
 The worker must reconnect by itself (no restart of the worker) and process
 everything: what was sent before the outage, what was in flight during it, and
-what is sent after the broker is back. Uses its own broker on a free port
-(monitor.kafka_local.LocalKafka), as tests/integration/test_broker_outage.py does."""
+what is sent after the broker is back. Uses a broker of its own (the
+`own_broker` fixture in tests/conftest.py), like tests/integration/test_broker_outage.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import asyncio
 
 import pytest
 
-from monitor.kafka_local import LocalKafka, pick_port
 from tests.daemon import newsmon_env, poll, running
 from tests.reliability.corpus import make_corpus, write_rules
 from tests.reliability.util import articles_done, read_topics, send_many, wait_until
@@ -19,14 +18,6 @@ from tests.reliability.util import articles_done, read_topics, send_many, wait_u
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(600)]
 
 BEFORE, AFTER = 1000, 100
-
-
-@pytest.fixture
-def own_broker(tmp_path):
-    kafka = LocalKafka(port=pick_port(19592), data_dir=tmp_path / "kafka")
-    kafka.up(timeout=180)
-    yield kafka
-    kafka.down(grace=10)
 
 
 async def test_running_worker_reconnects_after_broker_restart(own_broker, tmp_path):
