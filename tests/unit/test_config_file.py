@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 
 import pytest
@@ -12,6 +11,8 @@ from ruamel.yaml import YAML
 
 from monitor.cli import main
 from monitor.config import Settings
+
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
 CONFIG = """\
 app_id: from-file
@@ -35,15 +36,6 @@ sinks:
     username: newsmon
     password: pa55word
 """
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    """No setting from the developer's environment, and a directory without newsmon.yaml."""
-    for name in list(os.environ):
-        if name.startswith("NEWSMON_") or name == "KAFKA_BOOTSTRAP_SERVERS":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def write(tmp_path, text: str, name: str = "newsmon.yaml"):

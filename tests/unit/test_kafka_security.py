@@ -22,6 +22,8 @@ from monitor.config import Settings, load_settings
 from monitor.configfile import ConfigError
 from monitor.kafka_security import aiokafka_options, faust_credentials
 
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
+
 BOOTSTRAP = "broker.example:9093"
 SECRET = "pw-never-shown-42"
 
@@ -37,17 +39,6 @@ def pem(tmp_path_factory) -> dict[str, Path]:
                    check=True, capture_output=True, timeout=60)
     (d / "junk.pem").write_text("not a certificate\n")
     return {"cert": d / "cert.pem", "key": d / "key.pem", "junk": d / "junk.pem"}
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    """No security setting or newsmon.yaml of the developer's leaks into these tests."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("NEWSMON_") or name == "KAFKA_BOOTSTRAP_SERVERS":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def settings(**values) -> Settings:
