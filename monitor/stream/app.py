@@ -111,6 +111,10 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, event.value))
         metrics.deadletters.labels(label).inc()
 
+    async def poison(event, key: str, reason: str, label: str) -> None:
+        log.warning("poison_message", key=key, reason=reason)
+        await dead_letter(event, key, reason, label)
+
     def event_key(event) -> str:
         return event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
 
@@ -122,16 +126,14 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
             processed_offsets[event.message.partition] = event.message.offset
             size = len(event.value or b"")
             if size > settings.max_raw_bytes:  # refused before parsing: bounded memory and time
-                reason = f"payload too large: {size} bytes > limit {settings.max_raw_bytes}"
-                log.warning("poison_message", key=key, reason=reason)
-                await dead_letter(event, key, reason, "too_large")
+                await poison(event, key, f"payload too large: {size} bytes > limit {settings.max_raw_bytes}",
+                             "too_large")
                 continue
             try:
                 raw = RawArticle.model_validate_json(event.value)
             except ValidationError as exc:
-                reason = f"invalid RawArticle: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
-                log.warning("poison_message", key=key, reason=reason)
-                await dead_letter(event, key, reason, "invalid")
+                await poison(event, key, f"invalid RawArticle: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}",
+                             "invalid")
                 continue
             try:
                 prepared = pipeline.prepare(raw)
