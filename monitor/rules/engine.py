@@ -320,6 +320,7 @@ class CompiledRule:
 #   hits        [{id, at, source}] recent reports, only for threshold / spike
 #   emitted_at  throttle only: last emission; held: reports held back since
 #   severity, key, title, story_id   of the last emission, for the resolve notice
+#   emitted_by  the article that made the last emission, to repeat it on replay
 #   seen_at, resolved_at, episode, alert_id   lifecycle, see lifecycle.py
 
 
@@ -606,7 +607,7 @@ class RuleEngine:
         state_key = stable_id(rule.id, key)
         previous = self.store.get(state_key)
         if previous is not None and _already_counted(previous, article.id):
-            return []  # replay of an article already counted
+            return self._replayed(rule, key, previous, article, evidence, now)
         if not self.correlations.allows(rule, article, evidence, now):
             self.correlations.wait(rule, article, evidence, now)
             return []
@@ -634,11 +635,25 @@ class RuleEngine:
             digest = Digest(state.get("held", 0), state.get("emitted_at"))
             state = _emitted(rule, state, severity, now)
             alert = self._alert(rule, key, state, severity, article, evidence, now, digest)
-            self._save(rule, state_key, {**state, "key": key, "title": alert.title, "story_id": article.story_id})
+            self._save(rule, state_key, {**state, "key": key, "title": alert.title, "story_id": article.story_id,
+                                         "emitted_by": article.id})
             out.extend(self._unless_silenced(rule, key, now, alert))
         for dependent, waiting in released:
             out.extend(self._record(dependent, waiting, Evidence(waiting.entities, waiting.events), now))
         return out
+
+    def _replayed(self, rule: Rule, key: str, state: dict, article: Article, evidence: Evidence,
+                  now: datetime) -> list[Alert]:
+        """A report counted before, seen again: a replay after a crash. If it
+        made the group's latest emission, that revision is emitted again (same
+        id, same revision, never a second `new`), because the crash may have
+        kept the state but lost the alert; the worker drops the copy when the
+        alert did reach its topic (monitor/stream/replay.py). Anything else
+        was emitted before the last one, or never: nothing."""
+        if state.get("emitted_by") != article.id or lifecycle.is_closed(state):
+            return []
+        alert = self._alert(rule, key, state, state["severity"], article, evidence, now, Digest(0, None))
+        return self._unless_silenced(rule, key, now, alert)
 
     def _save(self, rule: Rule, state_key: str, state: dict) -> None:
         """Assign, never mutate: faust persists on assignment. An open alert

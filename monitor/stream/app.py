@@ -4,9 +4,10 @@ Nothing here decides anything about articles; it moves bytes between Kafka
 and the core. `prepare` (stateless: clean, tag, fingerprint) runs on every
 partition of news.raw; `decide` (dedup, stories, rules against the tables)
 runs on the single partition of news.prepared, where every article meets
-every earlier one whichever watcher or partition it came from. Delivery is at-least-once (faust's default): alert
-ids are deterministic and the rule state ignores articles it has already
-counted, so a replay after a crash re-emits at most the same alert ids.
+every earlier one whichever watcher or partition it came from. Delivery is
+at-least-once (faust's default): alert ids are deterministic, and a replay
+after a crash sends no alert the alert topics already hold
+(monitor/stream/replay.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from monitor.rules.silences import SilenceSet
 from monitor.state import STORE_NAMES, StateStores
 from monitor.stream.http import Metrics, serve
 from monitor.stream.silences import follow as follow_silences
+from monitor.stream.replay import CLOCK_MARGIN_MS, ReplayFence, alerts_sent_since, replay_start_ms
 
 log = get_logger(__name__)
 
@@ -147,10 +149,39 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         log.error("article_failed", article_id=article_id, reason=reason, tb=traceback.format_exc(limit=5))
         await dead_letter(event, key, reason, "processing_failed")
 
+    fence, fence_ready = ReplayFence(), asyncio.Event()  # monitor/stream/replay.py
+
+    @app.on_partitions_assigned.connect
+    async def load_replay_fence(_sender, assigned, **_kwargs) -> None:
+        """Before news.prepared hands out a message (a replay, maybe), learn
+        which alerts are already out. Runs while faust holds the stream for
+        the rebalance, so no message waits on it halfway."""
+        if not any(tp.topic == topics.prepared for tp in assigned):
+            return
+        fence_ready.clear()
+        try:
+            bootstrap, security = settings.resolved_bootstrap(), aiokafka_options(settings)
+            since = await replay_start_ms(bootstrap, settings.app_id, topics.prepared, security=security)
+            alert_topics = {topics.alerts, *(topics.name(d) for rule in pipeline.engine.ruleset.by_id().values()
+                                             for d in rule.destinations)}
+            found = set() if since is None else await alerts_sent_since(
+                bootstrap, alert_topics, since - CLOCK_MARGIN_MS, security=security)
+            fence.load(found)
+        except Exception as exc:  # noqa: BLE001 -- a replay may then repeat an alert; never stop the stream
+            log.error("replay_fence_failed", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            fence_ready.set()
+
     async def publish_alerts(alerts: list[Alert], article_id: str | None) -> None:
         for alert in alerts:
-            for topic_name in [topics.alerts, *(topics.name(d) for d in alert.destinations)]:
+            targets = [name for name in [topics.alerts, *(topics.name(d) for d in alert.destinations)]
+                       if not fence.already_sent(name, alert)]
+            if not targets:
+                metrics.replayed.inc()
+                continue
+            for topic_name in targets:
                 await send_json(topic_name, alert.id, alert)
+                fence.sent(topic_name, alert)
             metrics.alerts.labels(alert.rule_id, alert.severity, alert.action).inc()
             log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, action=alert.action,
                      revision=alert.revision, article_id=article_id)
@@ -164,6 +195,8 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
             # (faust-streaming#216); the core must not see half-restored state
             await app.tables.recovery.completed.wait()
             await silences_loaded.wait()  # a silence set before start holds from the first article
+            await fence_ready.wait()
+            fence.passed(int(event.message.timestamp * 1000))
             key = event_key(event)
             if key == SWEEP_KEY:  # the timer's tick: resolve alerts whose group went quiet
                 try:

@@ -41,6 +41,9 @@ class Metrics:
         self.rules_loaded = Gauge("newsmon_rules_loaded", "Enabled rules in the running ruleset", registry=r)
         self.lag = Gauge("newsmon_consumer_lag", "Messages on news.raw not yet processed", ["partition"], registry=r)
         self.silenced = Counter("newsmon_alerts_silenced_total", "Alerts a silence held back", ["rule_id"], registry=r)
+        self.replayed = Counter("newsmon_alerts_already_sent_total",
+                                "Alerts a replay after a crash produced again and the topic already had",
+                                registry=r)
         self._silenced_seen: dict[str, int] = {}
 
     def sync_silenced(self, counts: Mapping[str, int]) -> None:
