@@ -36,16 +36,17 @@ class Size:
     core_profile_articles: int
     e2e_articles: int
     e2e_latency_seconds: int
+    memory_articles: int
 
 
 DEFAULT = Size("default", repeats=5, dedup_docs=5000, tag_articles=300,
                naive_articles={10: 30, 1000: 8, 10000: 3}, naive_repeats=3,
                rule_articles=400, core_articles=2000, core_profile_articles=600,
-               e2e_articles=1000, e2e_latency_seconds=10)
+               e2e_articles=1000, e2e_latency_seconds=10, memory_articles=10000)
 QUICK = Size("quick", repeats=2, dedup_docs=1000, tag_articles=60,
              naive_articles={10: 5, 1000: 2, 10000: 1}, naive_repeats=1,
              rule_articles=100, core_articles=300, core_profile_articles=150,
-             e2e_articles=300, e2e_latency_seconds=5)
+             e2e_articles=300, e2e_latency_seconds=5, memory_articles=1000)
 
 
 # ------------------------------------------------------------------ timing
