@@ -34,8 +34,8 @@ from monitor.rules.loader import RulesetError
 from monitor.rules.silences import SilenceSet
 from monitor.state import STORE_NAMES, StateStores
 from monitor.stream.http import Metrics, serve
-from monitor.stream.silences import follow as follow_silences
 from monitor.stream.replay import CLOCK_MARGIN_MS, ReplayFence, alerts_sent_since, replay_start_ms
+from monitor.stream.silences import follow as follow_silences
 
 log = get_logger(__name__)
 

@@ -17,7 +17,7 @@ the worker reads what the alert topics received since the first message it
 will replay was produced, and drops any alert whose (topic, id, revision) is
 already there, or that it sent itself a little earlier (a rebalance replays
 the worker's own uncommitted messages). Faust's exactly_once would make the
-writes one transaction, but has open bugs (README, Reliability).
+writes one transaction, but has open bugs (README, Delivery guarantees).
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ async def replay_start_ms(bootstrap: str, group: str, topic: str, *,
     committed. None if there is nothing to replay."""
     tp = TopicPartition(topic, 0)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                                **security)
+                                # committed offset gone with retention: faust restarts at the earliest too
+                                auto_offset_reset="earliest", **security)
     await consumer.start()
     try:
         if topic not in await consumer.topics():
