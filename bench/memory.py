@@ -1,17 +1,18 @@
 """memory: how state and resident memory grow with the articles processed.
 
-Setup as in ``core`` (1,000 entities, 100 rules), but the stores are
-plain dicts holding the same plain JSON data as the worker's in-memory faust
+Setup as in ``core`` (1,000 entities, 100 rules), but the stores are plain
+dicts holding the same plain JSON data as the worker's in-memory faust
 tables; at each checkpoint every value is serialised as the changelog stores
-it, and those bytes are what the state costs. The TTLs of dedup
-and stories are switched off, so every article stays indexed: the state of
-1M articles is what a worker holds if 1M arrive within the TTLs (three to
-four days of the world's output), the worst case for memory. The story
-window stays at its default, so the time per article stays that of a
-normal stream (1,000 articles a day). At five checkpoints it records each store's bytes and
-keys and the process's current RSS; a least-squares line through the
-checkpoints gives the cost per article and the figures at 100k and 1M
-articles. Time is reported but is not the point here (see ``core``).
+it, and those bytes are what the state costs. The TTLs of dedup and stories,
+and the retention of rule groups, are switched off, so every article stays
+indexed: the state of 1M articles is what a worker holds if 1M arrive within
+the TTLs (three to four days of the world's output), the worst case for
+memory. The story window stays at its default, so the time per article stays
+that of a normal stream (1,000 articles a day). At five checkpoints it
+records each store's bytes and keys and the process's current RSS; a
+least-squares line through the checkpoints gives the cost per article and
+the figures at 100k and 1M articles. Time is reported but is not the point
+here (see ``core``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def run(size: Size) -> dict[str, Any]:
         pipeline = Pipeline.from_rules_dir(tmp, stores, DedupConfig(ttl=FOREVER))
     pipeline.stories.config = pipeline.stories.config.model_copy(
         update={"ttl_hours": FOREVER.total_seconds() / 3600})
+    pipeline.engine.story_group_retention = FOREVER
     raws = corpus.docs
     gc.collect()
     base_rss = current_rss_mb()  # corpus, rules and code loaded, no state yet

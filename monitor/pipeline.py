@@ -111,3 +111,4 @@ class Pipeline:
         self._since_expiry = 0
         self.dedup.expire(now)
         self.stories.expire(now)
+        self.engine.expire(now)

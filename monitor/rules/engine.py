@@ -52,6 +52,8 @@ from monitor.rules.schema import (
 from monitor.state import Store
 
 MAX_HITS = 1000  # timestamped matches kept per group for threshold / spike windows
+# a story expires after 96 h without a report (StoryConfig.ttl_hours); its groups go a while after
+STORY_GROUP_RETENTION = timedelta(days=7)
 
 
 @dataclass
@@ -321,6 +323,7 @@ class CompiledRule:
 #   emitted_at  throttle only: last emission; held: reports held back since
 #   severity, key, title, story_id   of the last emission, for the resolve notice
 #   emitted_by  the article that made the last emission, to repeat it on replay
+#   rule        the rule's id, so expire() knows how long the group can matter
 #   seen_at, resolved_at, episode, alert_id   lifecycle, see lifecycle.py
 
 
@@ -355,7 +358,7 @@ def _counted(previous: dict | None, rule: Rule, ref: ArticleRef, now: datetime) 
     window dropped: expiry happens here, lazily, for the one group touched."""
     state = previous or {"revision": 0, "created_at": None, "articles": [], "sources": []}
     state = {
-        **state,
+        **state, "rule": rule.id,
         "articles": (state["articles"] + [ref.model_dump(mode="json")])[-MAX_ARTICLES_PER_ALERT:],
         "sources": state["sources"] + ([ref.source] if ref.source not in state["sources"] else []),
         "seen_at": now.isoformat(),
@@ -517,6 +520,7 @@ class RuleEngine:
         self.suppressed: dict[str, int] = {}  # per rule: matches an exception suppressed
         self.silences: SilenceMatcher | None = silences
         self.silenced: Counter[str] = Counter()  # per rule: emissions a silence muted
+        self.story_group_retention = STORY_GROUP_RETENTION
         self.ruleset = ruleset
         enabled = dependency_order([lr.rule for lr in ruleset.rules if lr.rule.enabled])
         self.rules = {rule.id: rule for rule in enabled}
@@ -541,6 +545,51 @@ class RuleEngine:
             for key in keys or ():
                 self._index.setdefault(key, []).append(position)
         self._phrases = _phrase_automaton(k for k in self._index if k.startswith("phrase:"))
+
+    def expire(self, now: datetime) -> int:
+        """Drop the state that can no longer change an outcome; returns how
+        many keys went. Only what is certain to be dead goes:
+
+        * a group keyed by story (the default) once it had no report for
+          STORY_GROUP_RETENTION: its story has expired by then (stories go
+          after 96 h idle), so no report can join that group again. With
+          `resolve_after`, only once resolved;
+        * a `term:` sighting older than its rule's `new_term.within`, which
+          counts as unseen anyway;
+        * a `corr:` firing or a `wait:`ing report older than the longest
+          `within` that could still use it.
+
+        Groups keyed otherwise (rule, entity, ...) stay: dropping one would
+        let a later report open its id again as `new` at revision 1. State of
+        a rule that is disabled or gone stays too, in case it comes back."""
+        dead = [key for key, value in list(self.store.items()) if self._is_dead(key, value, now)]
+        for key in dead:
+            del self.store[key]
+        return len(dead)
+
+    def _is_dead(self, key: str, value: Any, now: datetime) -> bool:
+        if not isinstance(value, dict):
+            return False
+        if key.startswith("term:"):
+            rule = self.rules.get(value.get("rule", ""))
+            spec = rule.new_term if rule is not None else None
+            return spec is not None and now - _ts(value["seen_at"]) >= spec.within
+        if key.startswith("corr:"):
+            spans = [d.correlate.within for d in self.correlations.dependents.get(value.get("rule", ""), [])
+                     if d.correlate is not None and d.id in self.rules]
+            return bool(spans) and now - _ts(value["at"]) >= max(spans)
+        if key.startswith("wait:"):
+            rule = self.rules.get(value.get("rule", ""))
+            spec = rule.correlate if rule is not None else None
+            return spec is not None and now - _ts(value["at"]) >= spec.within
+        if ":" in key or "seen_at" not in value:
+            return False  # the due index, or a group not counted yet
+        rule = self.rules.get(value.get("rule", ""))
+        if rule is None or "story" not in rule.grouping:
+            return False
+        if rule.resolve_after is not None and lifecycle.is_open(value):
+            return False  # its resolve notice is still to come
+        return now - _ts(value["seen_at"]) >= self.story_group_retention
 
     def candidates(self, article: Article, view: View | None = None) -> list[CompiledRule]:
         """Rules that could match `article`, in ruleset order."""

@@ -1,0 +1,95 @@
+"""Rule state that can no longer change an outcome is dropped (RuleEngine.expire),
+so a long-running worker's rule state stops growing; state that still matters stays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from monitor.models import stable_id
+from monitor.rules.engine import STORY_GROUP_RETENTION
+from tests.unit.test_rules_correlate import arms, pair, summit
+from tests.unit.test_rules_stateful import ARMS, NEW_DESTINATION, RUSSIA, Feed, at, kim, rules
+from tests.unit.test_rules_stateful import arms as arms_to
+
+DAYS = STORY_GROUP_RETENTION.days
+
+
+def test_a_story_group_goes_once_its_story_is_long_dead_and_other_groupings_stay():
+    per_story, per_rule = Feed(rules()), Feed(rules(group_by=["rule"]))
+    for feed in (per_story, per_rule):
+        feed(kim("a1", story="s1"), at(0))
+    story_key, rule_key = stable_id("r1", "s1"), stable_id("r1", "")
+
+    assert per_story.engine.expire(at(days=DAYS - 1)) == 0  # quiet, but not for long enough
+    assert story_key in per_story.store
+    assert per_story.engine.expire(at(days=DAYS)) == 1
+    assert story_key not in per_story.store
+    # a group that a later report can reach again keeps its state, so it is updated, not re-opened
+    assert per_rule.engine.expire(at(days=10 * DAYS)) == 0
+    (later,) = per_rule(kim("b1", story="s9"), at(days=10 * DAYS))
+    assert (later.id, later.action, later.revision) == (rule_key, "update", 2)
+
+
+def test_an_open_alert_that_will_resolve_stays_until_its_notice_went_out():
+    feed = Feed(rules(resolve_after="30d"))
+    feed(kim("a1"), at(0))
+    assert feed.engine.expire(at(days=DAYS + 1)) == 0
+    (notice,) = feed.engine.sweep(at(days=30))
+    assert notice.action == "resolved"
+    assert feed.engine.expire(at(days=30)) == 1  # resolved, and its story long gone
+
+
+def test_a_report_keeps_its_story_group_alive():
+    feed = Feed(rules())
+    feed(kim("a1"), at(0))
+    feed(kim("a2"), at(days=DAYS - 1))
+    assert feed.engine.expire(at(days=DAYS + 1)) == 0
+    (alert,) = feed(kim("a3"), at(days=DAYS + 1))
+    assert (alert.action, alert.corroboration) == ("update", 3)
+
+
+def test_new_term_sightings_go_when_they_no_longer_count():
+    feed = Feed(rules(ARMS, group_by=["rule"], new_term=NEW_DESTINATION))
+    feed(arms_to("a1", RUSSIA), at(0))
+    terms = [k for k in feed.store if k.startswith("term:")]
+    assert len(terms) == 1
+    assert feed.engine.expire(at(days=29)) == 0
+    assert feed.engine.expire(at(days=30)) == 1 and not [k for k in feed.store if k.startswith("term:")]
+    # a sighting that old counted as unseen anyway: the value fires again, as it would have
+    (again,) = feed(arms_to("a2", RUSSIA), at(days=30))
+    assert again.action == "update"
+
+
+def test_correlation_records_go_after_the_longest_window_that_could_use_them():
+    feed = Feed(pair(within="2d"))
+    feed(arms("a1"), at(0))  # arms fired: a corr: record for summit to find
+    assert any(k.startswith("corr:") for k in feed.store)
+    assert not feed.engine.expire(at(days=1)) and any(k.startswith("corr:") for k in feed.store)
+    feed.engine.expire(at(days=2))
+    assert not any(k.startswith("corr:") for k in feed.store)
+    assert feed(summit("b1"), at(days=2)) == []  # it could not have fired anyway
+
+    waiting = Feed(pair(mode="with", within="2d"))
+    waiting(summit("b1"), at(0))  # summit waits for arms
+    assert any(k.startswith("wait:") for k in waiting.store)
+    waiting.engine.expire(at(days=2))
+    assert not any(k.startswith("wait:") for k in waiting.store)
+    assert [a.rule_id for a in waiting(arms("a1"), at(days=2))] == ["arms"]  # too late to release it
+
+
+def test_the_pipeline_expires_rule_state_with_the_rest():
+    from monitor.pipeline import Pipeline
+
+    feed = Feed(rules())
+    feed(kim("a1"), at(0))
+    pipeline = Pipeline.__new__(Pipeline)  # only the stores matter here
+    pipeline.engine = feed.engine
+    pipeline.dedup = _NoExpiry()
+    pipeline.stories = _NoExpiry()
+    pipeline.expire(at(days=DAYS) + timedelta(seconds=1))
+    assert stable_id("r1", "s1") not in feed.store
+
+
+class _NoExpiry:
+    def expire(self, now) -> int:
+        return 0
