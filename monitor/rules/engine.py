@@ -325,6 +325,7 @@ class CompiledRule:
 #   emitted_by  the article that made the last emission, to repeat it on replay
 #   rule        the rule's id, so expire() knows how long the group can matter
 #   seen_at, resolved_at, episode, alert_id   lifecycle, see lifecycle.py
+#   closed_at   when the worker resolved it (resolved_at is when it fell due)
 
 
 def _ts(value: str) -> datetime:
@@ -638,7 +639,7 @@ class RuleEngine:
             if due > now:  # a later report moved it (its entry exists) or resolve_after grew
                 self.due.schedule(state_key, rule.id, due)
                 continue
-            alerts.extend(self._resolve(rule, state_key, state, due)[1])
+            alerts.extend(self._resolve(rule, state_key, state, due, now)[1])
         return alerts
 
     @staticmethod
@@ -663,7 +664,7 @@ class RuleEngine:
         out: list[Alert] = []
         due = lifecycle.due_at(rule, previous) if previous is not None else None
         if due is not None and due <= now:  # quiet long enough, not swept yet
-            previous, resolution = self._resolve(rule, state_key, previous, due)
+            previous, resolution = self._resolve(rule, state_key, previous, due, now)
             out.extend(resolution)
         if lifecycle.is_closed(previous):
             previous = lifecycle.reopened(rule.id, key, previous)
@@ -712,25 +713,48 @@ class RuleEngine:
         if due is not None:
             self.due.schedule(state_key, rule.id, due)
 
-    def _resolve(self, rule: Rule, state_key: str, state: dict, at: datetime) -> tuple[dict, list[Alert]]:
-        """Close the alert as of `at`; the closed state and the notice, if not silenced."""
-        closed = lifecycle.resolved(state, at)
+    def _resolve(self, rule: Rule, state_key: str, state: dict, at: datetime,
+                 now: datetime) -> tuple[dict, list[Alert]]:
+        """Close the alert as of `at` (when it fell due), noting `now` (when
+        that was found); the closed state and the notice, if not silenced."""
+        closed = {**lifecycle.resolved(state, at), "closed_at": now.isoformat()}
         self.store[state_key] = closed
-        key = state.get("key", "")
-        held = Digest(state.get("held", 0), state.get("emitted_at"))
-        summary = f"No matching report for {format_duration(rule.resolve_after)} since {state['seen_at']}."
+        return closed, self._unless_silenced(rule, closed.get("key", ""), at, self._notice(rule, state_key, closed))
+
+    def _notice(self, rule: Rule, state_key: str, closed: dict) -> Alert:
+        """The resolve notice of a closed group (its fields are the last emission's)."""
+        held = Digest(closed.get("held", 0), closed.get("emitted_at"))
+        summary = f"No matching report for {format_duration(rule.resolve_after)} since {closed['seen_at']}."
         if rule.throttle is not None and rule.throttle.digest and held.held:
             summary = f"{summary} {held.text()}"
-        alert = Alert(
-            id=state.get("alert_id", state_key), rule_id=rule.id, rule_version=rule.version,
-            severity=state.get("severity", rule.severity), action="resolved", revision=closed["revision"],
-            title=state.get("title", rule.title), summary=summary, group_key=key,
-            story_id=state.get("story_id"),
-            articles=[ArticleRef.model_validate(a) for a in state["articles"]],
-            corroboration=len(state["articles"]), sources=state["sources"], destinations=rule.destinations,
-            created_at=_ts(state["created_at"]), updated_at=at,
+        return Alert(
+            id=closed.get("alert_id", state_key), rule_id=rule.id, rule_version=rule.version,
+            severity=closed.get("severity", rule.severity), action="resolved", revision=closed["revision"],
+            title=closed.get("title", rule.title), summary=summary, group_key=closed.get("key", ""),
+            story_id=closed.get("story_id"),
+            articles=[ArticleRef.model_validate(a) for a in closed["articles"]],
+            corroboration=len(closed["articles"]), sources=closed["sources"], destinations=rule.destinations,
+            created_at=_ts(closed["created_at"]), updated_at=_ts(closed["resolved_at"]),
         )
-        return closed, self._unless_silenced(rule, key, at, alert)
+
+    def resolved_since(self, since: datetime) -> list[Alert]:
+        """The resolve notice of every alert closed at or after `since`,
+        rebuilt from its state, oldest first. After a crash a closed state can
+        have landed without its notice, and no replay brings it back (the
+        sweep finds the alert closed), so the worker sends those its alert
+        topics lack (monitor/stream/replay.py). A notice a silence held back
+        stays held back."""
+        out = []
+        for state_key, state in list(self.store.items()):
+            if ":" in state_key or not isinstance(state, dict) or "closed_at" not in state:
+                continue
+            rule = self.rules.get(state.get("rule", ""))
+            if rule is None or rule.resolve_after is None or _ts(state["closed_at"]) < since:
+                continue
+            at = _ts(state["resolved_at"])
+            if self.silences is None or self.silences.match(rule.id, state.get("key", ""), at) is None:
+                out.append(self._notice(rule, state_key, state))
+        return sorted(out, key=lambda alert: alert.updated_at)
 
     def _unless_silenced(self, rule: Rule, key: str, now: datetime, alert: Alert) -> list[Alert]:
         """The alert, or nothing if a silence mutes this group now: then it is

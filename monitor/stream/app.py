@@ -16,6 +16,7 @@ import asyncio
 import json
 import traceback
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -164,9 +165,10 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
             since = await replay_start_ms(bootstrap, settings.app_id, topics.prepared, security=security)
             alert_topics = {topics.alerts, *(topics.name(d) for rule in pipeline.engine.ruleset.by_id().values()
                                              for d in rule.destinations)}
-            found = set() if since is None else await alerts_sent_since(
-                bootstrap, alert_topics, since - CLOCK_MARGIN_MS, security=security)
-            fence.load(found)
+            start = None if since is None else since - CLOCK_MARGIN_MS
+            found = set() if start is None else await alerts_sent_since(
+                bootstrap, alert_topics, start, security=security)
+            fence.load(found, start)
         except Exception as exc:  # noqa: BLE001 -- a replay may then repeat an alert; never stop the stream
             log.error("replay_fence_failed", error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -197,6 +199,10 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
             await silences_loaded.wait()  # a silence set before start holds from the first article
             await fence_ready.wait()
             fence.passed(int(event.message.timestamp * 1000))
+            replay_start = fence.take_replay_start()
+            if replay_start is not None:  # resolve notices a crash may have lost (the tables are recovered now)
+                since = datetime.fromtimestamp(replay_start / 1000, timezone.utc)
+                await publish_alerts(pipeline.engine.resolved_since(since), None)
             key = event_key(event)
             if key == SWEEP_KEY:  # the timer's tick: resolve alerts whose group went quiet
                 try:

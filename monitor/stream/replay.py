@@ -10,7 +10,8 @@ without the other:
 * the state landed but the alert did not: the replay finds the report
   counted, and the rule engine repeats that group's latest emission
   (RuleEngine._replayed), which is the only one that can be missing, since
-  an alert's revisions share one partition and land in order.
+  an alert's revisions share one partition and land in order. A resolve
+  notice is rebuilt from the closed state (RuleEngine.resolved_since).
 
 So whenever news.prepared is assigned, before any message is handed out,
 the worker reads what the alert topics received since the first message it
@@ -95,10 +96,20 @@ class ReplayFence:
         self._found: set[Sent] = set()
         self._found_at_ms: int | None = None
         self._own: dict[Sent, int] = {}  # insertion order = send order
+        self._replay_from_ms: int | None = None
 
-    def load(self, found: set[Sent]) -> None:
+    def load(self, found: set[Sent], replay_from_ms: int | None) -> None:
+        """`found` on the alert topics since `replay_from_ms` (None: nothing to replay)."""
         self._found, self._found_at_ms = found, _now_ms()
+        self._replay_from_ms = replay_from_ms
         log.info("replay_fence_loaded", alerts=len(found))
+
+    def take_replay_start(self) -> int | None:
+        """Once per take-over: where the alert topics were read from, if a
+        replay follows; the worker then re-sends resolve notices the crash may
+        have lost (RuleEngine.resolved_since), through this fence."""
+        start, self._replay_from_ms = self._replay_from_ms, None
+        return start
 
     def passed(self, produced_ms: int) -> None:
         """Note the production time of the message being handled."""

@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 from monitor.models import RawArticle
 from monitor.sinks.console import assign_all
 from tests.daemon import newsmon_env, running
-from tests.integration.test_worker_lifecycle import CROSSING, SUMMIT
+from tests.integration.test_worker_lifecycle import CROSSING, SUMMIT, rules_with_resolve_after
 from tests.kafka_util import read_topic, send_raw
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(400)]
@@ -103,3 +103,28 @@ async def test_replay_sends_no_alert_twice_and_restores_a_lost_one(kafka_bootstr
     assert set(outputs[5:]) <= set(replayed), logs[-3000:]
     key = [(a["id"], a["revision"], a["action"]) for a in first]
     assert sorted((a["id"], a["revision"], a["action"]) for a in restored) == sorted(key), logs[-3000:]
+
+
+async def test_a_resolve_notice_lost_in_a_crash_is_sent_again(kafka_bootstrap, tmp_path):
+    rules = rules_with_resolve_after(tmp_path, "3s")
+    env = newsmon_env(kafka_bootstrap, tmp_path, NEWSMON_RULES_DIR=str(rules), NEWSMON_SWEEP_INTERVAL="1",
+                      NEWSMON_WORKER_ID="none")
+    prefix = env["NEWSMON_TOPIC_PREFIX"]
+    alerts = f"{prefix}news.alerts"
+    with running(["worker"], env, tmp_path / "first") as worker:
+        await send_raw(kafka_bootstrap, f"{prefix}news.raw", ARTICLES[0])
+        first = await read_topic(kafka_bootstrap, alerts, timeout=120,
+                                 until=lambda v: any(a["action"] == "resolved" for a in v))
+        logs = worker.logs()
+    notices = [a for a in first if a["action"] == "resolved"]
+    assert len(notices) == 1, logs[-3000:]
+    notice = notices[0]
+
+    # the crash kept the closed state but lost the notice, and the tick that resolved it is replayed
+    await delete_all_records(kafka_bootstrap, alerts)
+    await rewind(kafka_bootstrap, env["NEWSMON_APP_ID"], f"{prefix}news.prepared", to=1)
+    with running(["worker"], env, tmp_path / "restarted") as worker:
+        again = await read_topic(kafka_bootstrap, alerts, timeout=120, settle=5, until=lambda v: len(v) >= 1)
+        logs = worker.logs()
+    assert [(a["id"], a["action"], a["revision"]) for a in again] == [
+        (notice["id"], "resolved", notice["revision"])], logs[-3000:]

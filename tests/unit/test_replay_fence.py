@@ -15,7 +15,7 @@ def alert(alert_id: str, revision: int = 1) -> Alert:
 
 def test_found_alerts_are_dropped_only_under_the_same_topic_and_revision():
     fence = ReplayFence()
-    fence.load({("news.alerts", "a1", 1)})
+    fence.load({("news.alerts", "a1", 1)}, None)
     assert fence.already_sent("news.alerts", alert("a1"))
     assert not fence.already_sent("news.alerts", alert("a1", revision=2))
     assert not fence.already_sent("team.alerts", alert("a1"))  # an extra destination has its own record
@@ -26,7 +26,7 @@ def test_found_alerts_are_forgotten_once_the_replay_is_over(monkeypatch):
     clock = [1_000_000_000]
     monkeypatch.setattr(replay, "_now_ms", lambda: clock[0])
     fence = ReplayFence()
-    fence.load({("news.alerts", "a1", 1)})
+    fence.load({("news.alerts", "a1", 1)}, None)
     fence.passed(clock[0] - 60_000)  # produced before the load: still replaying
     assert fence.already_sent("news.alerts", alert("a1"))
     fence.passed(clock[0] + CLOCK_MARGIN_MS + 1)  # produced after it: new input

@@ -52,6 +52,19 @@ def test_sweep_is_idempotent_and_survives_a_restart():
     assert feed.sweep(at(1000)) == []
 
 
+def test_a_resolve_notice_can_be_rebuilt_from_the_state_after_a_crash():
+    feed = Lifecycle(QUIET)
+    feed(kim("a1", story="s1"), at(0))
+    feed(kim("b1", story="s2"), at(1))
+    (early,) = feed.sweep(at(48))  # s1, found when due
+    (late,) = feed.sweep(at(60))  # s2 fell due at 49h, found at 60h
+    feed.restart()  # a new worker, the same state
+    # what the crashed worker resolved from 50h on: s2, the same notice again (timed when it fell due)
+    assert feed.engine.resolved_since(at(50)) == [late] and late.updated_at == at(49)
+    assert [a.id for a in feed.engine.resolved_since(at(0))] == [early.id, late.id]
+    assert feed.engine.resolved_since(at(61)) == []
+
+
 def test_sweep_resolves_exactly_the_groups_due_earliest_first_and_leaves_no_schedule():
     feed = Lifecycle(rules(resolve_after="1h"))
     for story, hour in (("s3", 0.9), ("s1", 0), ("s2", 0.5)):  # out of order: the earliest comes later
