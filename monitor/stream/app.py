@@ -165,7 +165,7 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
             since = await replay_start_ms(bootstrap, settings.app_id, topics.prepared, security=security)
             alert_topics = {topics.alerts, *(topics.name(d) for rule in pipeline.engine.ruleset.by_id().values()
                                              for d in rule.destinations)}
-            start = None if since is None else since - CLOCK_MARGIN_MS
+            start = None if since is None else max(0, since - CLOCK_MARGIN_MS)
             found = set() if start is None else await alerts_sent_since(
                 bootstrap, alert_topics, start, security=security)
             fence.load(found, start)
