@@ -15,7 +15,6 @@ import ipaddress
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from monitor.watch import feeds
 from monitor.watch.feeds import (
@@ -25,6 +24,7 @@ from monitor.watch.feeds import (
     is_public_address,
     load_feeds,
 )
+from tests.http_server import LocalServer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -43,29 +43,6 @@ def rss(link: str = "https://news.example.org/a/1", guid: str = "g1") -> bytes:
     return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>One</title>'
             f"<guid>{guid}</guid><link>{link}</link><description>Short summary of one</description>"
             f"</item></channel></rss>").encode()
-
-
-class Server:
-    def __init__(self, handler, host: str = "127.0.0.1"):
-        self.requests: list[str] = []
-
-        async def dispatch(request):
-            self.requests.append(request.path_qs)
-            return await handler(request)
-
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", dispatch)
-        self.server = TestServer(app, host=host)
-
-    def url(self, path: str = "/feed.xml") -> str:
-        return str(self.server.make_url(path))
-
-    async def __aenter__(self):
-        await self.server.start_server()
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.server.close()
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +77,7 @@ async def test_redirect_to_another_scheme_is_refused(target, tmp_path):
     async def handler(request):
         raise web.HTTPFound(target)
 
-    async with Server(handler) as srv:
+    async with LocalServer(handler) as srv:
         result, sent = await poll(FeedConfig(url=srv.url(), name="r", interval=0.1, timeout=5), tmp_path)
     assert result.outcome == "error" and "non-http" in result.error and sent == []
 
@@ -123,7 +100,7 @@ async def test_endless_body_is_cut_at_the_limit(tmp_path):
         except (ConnectionResetError, RuntimeError, asyncio.CancelledError):
             return resp
 
-    async with Server(handler) as srv:
+    async with LocalServer(handler) as srv:
         result, sent = await poll(FeedConfig(url=srv.url(), name="big", interval=0.1, timeout=20), tmp_path,
                                   max_bytes=1_000_000)
     assert result.outcome == "error" and "over the limit of 1000000" in result.error and sent == []
@@ -140,7 +117,7 @@ async def test_trickling_body_is_cut_by_the_request_timeout(tmp_path):
         except (ConnectionResetError, RuntimeError, asyncio.CancelledError):
             return resp
 
-    async with Server(handler) as srv:
+    async with LocalServer(handler) as srv:
         result, sent = await poll(FeedConfig(url=srv.url(), name="slow", interval=0.1, timeout=1.5), tmp_path)
     assert result.outcome == "error" and result.error == "timeout after 1.5s" and sent == []
 
@@ -154,12 +131,12 @@ async def test_article_page_over_its_limit_keeps_the_summary(tmp_path, monkeypat
         return web.Response(text="<html><body><p>" + "word " * 40_000 + "</p></body></html>",
                             content_type="text/html")
 
-    async with Server(handler) as srv:
+    async with LocalServer(handler) as srv:
         feed = FeedConfig(url=srv.url(), name="pages", interval=0.1, timeout=5, fetch_full_text=True,
                           deny_private_pages=False)
         result, sent = await poll(feed, tmp_path)
     assert result.new == 1 and sent[0].content == "Short summary of one"
-    assert "/a/1" in srv.requests
+    assert "/a/1" in srv.paths
 
 
 @pytest.mark.parametrize("link", ["file:///etc/passwd", "ftp://127.0.0.1/x", "javascript:alert(1)"])
@@ -167,12 +144,12 @@ async def test_entry_links_with_other_schemes_are_never_fetched(link, tmp_path):
     async def handler(request):
         return web.Response(body=rss(link=link), content_type="application/rss+xml")
 
-    async with Server(handler) as srv:
+    async with LocalServer(handler) as srv:
         feed = FeedConfig(url=srv.url(), name="links", interval=0.1, timeout=5, fetch_full_text=True,
                           deny_private_pages=False)
         result, sent = await poll(feed, tmp_path)
     assert result.new == 1 and sent[0].url is None and sent[0].content == "Short summary of one"
-    assert srv.requests == ["/feed.xml"]
+    assert srv.paths == ["/feed.xml"]
 
 
 # ---------------------------------------------------------------- private destinations
@@ -194,7 +171,7 @@ async def feed_handler(request):
 
 
 async def test_feeds_may_be_local_by_default(tmp_path):
-    async with Server(feed_handler) as srv:
+    async with LocalServer(feed_handler) as srv:
         result, sent = await poll(FeedConfig(url=srv.url(), name="local", interval=0.1, timeout=5), tmp_path)
     assert result.outcome == "ok" and len(sent) == 1
 
@@ -203,7 +180,7 @@ async def test_feeds_may_be_local_by_default(tmp_path):
 async def test_deny_private_refuses_before_any_request(host, tmp_path):
     server_host = "::1" if host == "[::1]" else "127.0.0.1"
     try:
-        srv_cm = Server(feed_handler, host=server_host)
+        srv_cm = LocalServer(feed_handler, host=server_host)
         await srv_cm.__aenter__()
     except OSError:
         pytest.skip(f"cannot listen on {server_host}")
@@ -214,7 +191,7 @@ async def test_deny_private_refuses_before_any_request(host, tmp_path):
         await srv_cm.__aexit__(None, None, None)
     assert result.outcome == "error" and result.error.startswith("destination refused:")
     assert "not a public address (deny_private)" in result.error
-    assert srv_cm.requests == [] and sent == []
+    assert srv_cm.paths == [] and sent == []
 
 
 async def test_deny_private_holds_for_every_redirect_hop(tmp_path, monkeypatch):
@@ -222,14 +199,14 @@ async def test_deny_private_holds_for_every_redirect_hop(tmp_path, monkeypatch):
     it redirects to 127.0.0.1, which stays private: the redirect is refused."""
     monkeypatch.setattr(feeds, "is_public_address", lambda ip: str(ip) == "127.0.0.2")
 
-    async with Server(feed_handler) as private:
+    async with LocalServer(feed_handler) as private:
         async def redirect(request):
             raise web.HTTPFound(private.url())
 
-        async with Server(redirect, host="127.0.0.2") as public:
+        async with LocalServer(redirect, host="127.0.0.2") as public:
             feed = FeedConfig(url=public.url(), name="hop", interval=0.1, timeout=5, deny_private=True)
             result, sent = await poll(feed, tmp_path)
-    assert public.requests == ["/feed.xml"] and private.requests == []
+    assert public.paths == ["/feed.xml"] and private.paths == []
     assert result.outcome == "error" and "127.0.0.1 is not a public address" in result.error and sent == []
 
 
@@ -239,9 +216,9 @@ async def test_article_pages_are_denied_private_by_default(tmp_path):
             return web.Response(body=rss(link=srv.url("/a/1")), content_type="application/rss+xml")
         return web.Response(text="<html><body><p>secret internal page</p></body></html>", content_type="text/html")
 
-    async with Server(handler) as srv:
+    async with LocalServer(handler) as srv:
         feed = FeedConfig(url=srv.url(), name="pages", interval=0.1, timeout=5, fetch_full_text=True)
         assert feed.deny_private_pages and not feed.deny_private
         result, sent = await poll(feed, tmp_path)
     assert result.new == 1 and sent[0].content == "Short summary of one"  # the summary, not the page
-    assert srv.requests == ["/feed.xml"]
+    assert srv.paths == ["/feed.xml"]

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from monitor.watch import feeds
 from monitor.watch.feeds import (
@@ -32,6 +31,7 @@ from monitor.watch.feeds import (
     read_feed_file,
     strip_doctype,
 )
+from tests.http_server import LocalServer
 
 FEED = FeedConfig(url="https://news.example.org/feed.xml", name="Example Wire", tags=["wire", "world"])
 UTC = timezone.utc
@@ -537,31 +537,6 @@ def rss(items: list[tuple[str, str]], link_base: str = "https://news.example.org
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode()
 
 
-class FeedServer:
-    """A local HTTP server whose answers each test scripts."""
-
-    def __init__(self):
-        self.requests: list[web.Request] = []
-        self.handler = None
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._dispatch)
-        self.server = TestServer(app, host="127.0.0.1")
-
-    async def _dispatch(self, request):
-        self.requests.append(request)
-        return await self.handler(request)
-
-    def url(self, path="/feed.xml") -> str:
-        return str(self.server.make_url(path))
-
-    async def __aenter__(self):
-        await self.server.start_server()
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.server.close()
-
-
 @pytest.fixture
 def fast(monkeypatch):
     monkeypatch.setattr(feeds, "MIN_INTERVAL", 0.05)
@@ -573,7 +548,7 @@ async def test_items_are_seen_only_after_the_publish_returned(tmp_path, fast):
     async def handler(request):
         return web.Response(body=rss(items), content_type="application/rss+xml")
 
-    async with FeedServer() as srv:
+    async with LocalServer() as srv:
         srv.handler = handler
         feed = FeedConfig(url=srv.url(), name="wire", interval=0.1, timeout=2)
         broken = FakePublisher(fail_on=2)
@@ -609,7 +584,7 @@ async def test_gzip_retry_after_oversize_and_not_a_feed(tmp_path, fast):
                                 headers={"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
         return web.Response(text="<html><body>Please sign in</body></html>", content_type="text/html")
 
-    async with FeedServer() as srv:
+    async with LocalServer() as srv:
         srv.handler = handler
         feed = FeedConfig(url=srv.url(), name="wire", interval=0.1, timeout=2)
         pub = FakePublisher()
@@ -640,7 +615,7 @@ async def test_redirects_are_bounded(tmp_path, fast):
         n = int(request.query.get("n", "0"))
         raise web.HTTPFound(f"/feed.xml?n={n + 1}")
 
-    async with FeedServer() as srv:
+    async with LocalServer() as srv:
         srv.handler = handler
         feed = FeedConfig(url=srv.url(), name="loop", interval=0.1, timeout=2)
         poller = FeedPoller([feed], FakePublisher(), "raw", tmp_path)
@@ -668,7 +643,7 @@ async def test_full_text_is_fetched_for_summary_only_entries(tmp_path, fast):
             return web.Response(text=ARTICLE_PAGE, content_type="text/html")
         return web.Response(status=404)
 
-    async with FeedServer() as srv:
+    async with LocalServer() as srv:
         srv.handler = handler
         feed = FeedConfig(url=srv.url(), name="wire", interval=0.1, timeout=2, fetch_full_text=True,
                           deny_private_pages=False)  # the test server is on 127.0.0.1
@@ -699,7 +674,7 @@ async def test_run_polls_on_schedule_and_stops(tmp_path, fast):
     async def handler(request):
         return web.Response(body=rss([("g1", "One")]), content_type="application/rss+xml")
 
-    async with FeedServer() as srv:
+    async with LocalServer() as srv:
         srv.handler = handler
         on = FeedConfig(url=srv.url(), name="on", interval=0.1, timeout=2)
         off = FeedConfig(url=srv.url("/off.xml"), name="off", interval=0.1, enabled=False)
