@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ContentType = Literal["text", "html", "markdown"]
 DupKind = Literal["exact", "near", "version"]
-Modality = Literal["asserted", "planned", "speculative", "denied", "conditional"]
+Modality = Literal["asserted", "planned", "speculative", "denied", "conditional", "historical"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
 AlertAction = Literal["new", "update", "resolved"]
 EntityType = Literal[
@@ -76,6 +76,17 @@ class EntityTag(_Model):
         return len(self.mentions)
 
 
+class NameTag(_Model):
+    """A salient proper name found in the text whether or not any watchlist
+    lists it (open vocabulary): what lets unwatched news group into stories."""
+
+    key: str = Field(description="folded form used for matching, e.g. 'kim jong un'")
+    name: str = Field(description="the most complete surface form seen")
+    kind: Literal["person", "organization", "place", "other"] = "other"
+    count: int = 1
+    in_headline: bool = False
+
+
 class Evidence(_Model):
     sentence: str
     start: int
@@ -124,6 +135,7 @@ class Article(_Model):
     similarity: float | None = None
     entities: list[EntityTag] = Field(default_factory=list)
     events: list[EventTag] = Field(default_factory=list)
+    names: list[NameTag] = Field(default_factory=list, description="salient open-vocabulary names")
     story_id: str | None = None
     ingested_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
