@@ -197,3 +197,41 @@ class Alert(_Model):
     ingested_at: datetime | None = Field(
         default=None, description="ingest time of the triggering article"
     )
+
+
+StoryStatus = Literal["active", "closed"]
+
+
+class StoryReport(_Model):
+    """One report in a story's timeline."""
+
+    article_id: str
+    source: str
+    title: str | None = None
+    url: str | None = None
+    published: datetime | None = None
+    seen_at: datetime
+    modality: Modality | None = Field(default=None, description="modality of its main event, if any")
+    event_types: list[str] = Field(default_factory=list)
+    evidence: str | None = Field(default=None, description="the sentence of its main event")
+    duplicate_of: str | None = Field(default=None, description="set when the report is a copy")
+
+
+class StoryRecord(_Model):
+    """A story as subscribers see it. Compacted topic `news.stories`, key `id`;
+    a new record replaces the previous one whenever the story changes, and a
+    story that expires is published once more with status `closed`."""
+
+    id: str
+    title: str
+    status: StoryStatus = "active"
+    first_report: StoryReport
+    latest_report: StoryReport
+    reports: list[StoryReport] = Field(default_factory=list, description="oldest first, capped")
+    report_count: int = Field(description="all reports, copies included, even past the cap")
+    sources: list[str] = Field(default_factory=list, description="distinct sources, first seen first")
+    names: list[str] = Field(default_factory=list, description="main names, watched or not")
+    entities: list[str] = Field(default_factory=list, description="main watched entity ids")
+    event_types: list[str] = Field(default_factory=list)
+    first_seen: datetime
+    updated: datetime
