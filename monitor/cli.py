@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from monitor.config import Settings, load_settings
+from monitor.errors import ConfigError
 from monitor.kafka_security import aiokafka_options
 from monitor.log import configure_logging, get_logger
 
@@ -44,7 +45,18 @@ def _ensure_broker(settings: Settings) -> bool:
     return True
 
 
-@click.group()
+class NewsmonGroup(click.Group):
+    """The top-level group: a ConfigError from any command is printed as
+    ``Error: <file>:<line>: <key>: <problem>`` (exit 1), not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=NewsmonGroup)
 def main() -> None:
     """newsmon: a streaming news monitor."""
 
@@ -80,7 +92,7 @@ def worker(rules_dir) -> None:
 def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, run_sinks: bool = False) -> None:
     import faust
 
-    from monitor.enrich.yamlfile import RuleFileError
+    from monitor.errors import RuleFileError
     from monitor.rules.loader import RulesetError
     from monitor.stream.app import create_app
     from monitor.stream.topics import ensure_topics
@@ -127,7 +139,7 @@ def watch() -> None:
 
 
 def _run_watchers_alone(settings: Settings, *, inbox: bool, feeds: bool) -> None:
-    from monitor.enrich.yamlfile import RuleFileError
+    from monitor.errors import RuleFileError
     from monitor.stream.topics import ensure_topics
     from monitor.watch.runner import Watchers
 
@@ -235,11 +247,12 @@ def alerts() -> None:
 @click.option("--since", default=None, help="start this long ago, e.g. 2h, 30m, 7d")
 def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entities, since) -> None:
     """Print alerts as they arrive. Uses no consumer group: it never steals messages."""
-    from monitor.sinks.console import alert_filter, parse_duration, parse_min_severity, tail
+    from monitor.durations import parse_min_severity, parse_seconds
+    from monitor.sinks.console import alert_filter, tail
 
     settings = _settings()
     try:
-        since_seconds = parse_duration(since) if since else None
+        since_seconds = parse_seconds(since) if since else None
         wanted = alert_filter(rules_, parse_min_severity(severity) if severity else None, entities)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -268,12 +281,12 @@ def alerts_silence(rule_id, duration, key, reason, rules_dir, force) -> None:
     from datetime import timedelta
 
     from monitor.rules.silences import Silence
-    from monitor.sinks.console import parse_duration
+    from monitor.durations import parse_seconds
     from monitor.stream.silences import publish_silence
 
     settings = _settings(rules_dir=rules_dir)
     try:
-        seconds = parse_duration(duration)
+        seconds = parse_seconds(duration)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--for") from None
     if seconds <= 0:
@@ -355,7 +368,7 @@ def _on_silences_topic(settings: Settings, action):
 def _check_rule_id(rules_dir: Path, rule_id: str) -> None:
     """A silence for a misspelt rule would silently mute nothing: refuse it,
     with the closest ids. A rules directory that does not load only warns."""
-    import difflib
+    from monitor.yamldoc import close_matches
 
     from monitor.enrich.tag import Tagger
     from monitor.pipeline import load_rules
@@ -366,7 +379,7 @@ def _check_rule_id(rules_dir: Path, rule_id: str) -> None:
         click.echo(f"newsmon: warning: cannot check rule id against {rules_dir}: {exc}", err=True)
         return
     if rule_id not in known:
-        close = difflib.get_close_matches(rule_id, list(known), n=3)
+        close = close_matches(rule_id, known, n=3)
         hint = f"did you mean {', '.join(close)}? " if close else ""
         raise click.ClickException(f"{rules_dir} has no rule {rule_id!r}; {hint}(--force silences it anyway)")
 
@@ -424,7 +437,7 @@ def scan_record(result) -> dict:
 
 def _offline_pipeline(settings: Settings):
     """The pipeline `scan` and `rules test` run: the daemon's, with in-memory state."""
-    from monitor.enrich.yamlfile import RuleFileError
+    from monitor.errors import RuleFileError
     from monitor.pipeline import Pipeline
     from monitor.rules.loader import RulesetError
 
@@ -574,11 +587,11 @@ def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -
     from aiokafka.errors import KafkaError
 
     from monitor.rules.backtest import replay_article
-    from monitor.sinks.console import parse_duration
+    from monitor.durations import parse_seconds
     from monitor.stream.history import TopicNotFound, read_articles
 
     try:
-        since_ms = int((time.time() - parse_duration(since)) * 1000) if since else None
+        since_ms = int((time.time() - parse_seconds(since)) * 1000) if since else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
     try:

@@ -199,7 +199,7 @@ def load_settings(**overrides) -> Settings:
     (``Error: kafka_sasl_username: required ...``, exit 1), not a traceback."""
     from pydantic import ValidationError
 
-    from monitor.configfile import ConfigError
+    from monitor.errors import ConfigError
 
     try:
         return Settings(**overrides)

@@ -23,15 +23,11 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from monitor.enrich.yamlfile import RuleFileError, YamlDoc, did_you_mean, read_yaml
+from monitor.errors import ConfigError, RuleFileError
+from monitor.yamldoc import YamlDoc, did_you_mean, read_yaml
 
 CONFIG_ENV = "NEWSMON_CONFIG"
 DEFAULT_CONFIG = Path("newsmon.yaml")
-
-
-class ConfigError(click.ClickException, ValueError):
-    """Invalid configuration. A ClickException, so every command prints it as
-    ``Error: <file>:<line>: <key>: <problem>`` and exits 1, without a traceback."""
 
 
 def config_path() -> Path | None:

@@ -25,7 +25,8 @@ import re2
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.enrich.sentences import paragraph_spans, sentence_spans
-from monitor.enrich.yamlfile import RuleFileError, YamlDoc, read_yaml, validate, yaml_files
+from monitor.errors import RuleFileError
+from monitor.yamldoc import YamlDoc, read_yaml, validate, yaml_files
 from monitor.models import Article, EntityType, EventTag, Evidence, Modality
 
 BUILTIN = Path(__file__).with_name("data") / "events.yaml"

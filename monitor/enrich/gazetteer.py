@@ -15,8 +15,8 @@ from typing import Any
 
 import pycountry
 
-from monitor.enrich.watchlist import EntitySpec
-from monitor.enrich.yamlfile import read_yaml
+from monitor.enrich.entities import EntitySpec
+from monitor.yamldoc import read_yaml
 
 DATA = Path(__file__).with_name("data") / "countries.yaml"
 _NO_PLURAL = ("s", "sh", "ch", "x", "z", "ese")

@@ -23,8 +23,9 @@ from typing import NamedTuple
 import ahocorasick
 
 from monitor.enrich.events import EventCatalog
-from monitor.enrich.sentences import paragraph_of, paragraph_spans
-from monitor.enrich.watchlist import EntitySpec, Watchlist
+from monitor.enrich.sentences import paragraph_spans
+from monitor.enrich.entities import EntitySpec
+from monitor.enrich.watchlist import Watchlist
 from monitor.models import Article, EntityTag, Mention
 
 FULL, SHORT, EXCLUDE = 0, 1, 2

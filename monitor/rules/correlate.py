@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitor.durations import timestamp
 from monitor.models import Article, stable_id
 from monitor.rules.groups import group_key
 from monitor.rules.schema import Rule
@@ -29,10 +30,6 @@ from monitor.state import Store
 
 if TYPE_CHECKING:
     from monitor.rules.engine import Evidence
-
-
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def dependency_order(rules: list[Rule]) -> list[Rule]:
@@ -85,7 +82,7 @@ class Correlations:
         record = self.store.get(_fired_key(spec.partner, selectors, group_key(selectors, article, evidence)))
         if record is None:
             return False
-        elapsed = now - _ts(record["at"])
+        elapsed = now - timestamp(record["at"])
         if spec.ordered:
             return timedelta(0) <= elapsed < spec.within
         return abs(elapsed) < spec.within
@@ -119,6 +116,6 @@ class Correlations:
             if waiting is None:
                 continue
             del self.store[_wait_key(dependent.id, key)]
-            if abs(now - _ts(waiting["at"])) < dependent.correlate.within:
+            if abs(now - timestamp(waiting["at"])) < dependent.correlate.within:
                 released.append((dependent, Article.model_validate(waiting["article"])))
         return released

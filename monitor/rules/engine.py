@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import ahocorasick
 import re2
 
+from monitor.durations import timestamp
 from monitor.models import Alert, Article, ArticleRef, EntityTag, EventTag, stable_id, utcnow
 from monitor.rules import lifecycle
 from monitor.rules.correlate import Correlations, dependency_order
@@ -328,14 +329,10 @@ class CompiledRule:
 #   closed_at   when the worker resolved it (resolved_at is when it fell due)
 
 
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 def _younger(hits: list[dict], now: datetime, window: timedelta) -> list[dict]:
     """Hits less than `window` old: every window in the language is half-open,
     so a report exactly `window` old no longer counts."""
-    return [h for h in hits if now - _ts(h["at"]) < window]
+    return [h for h in hits if now - timestamp(h["at"]) < window]
 
 
 def _already_counted(state: dict, article_id: str) -> bool:
@@ -428,7 +425,7 @@ def _throttled(rule: Rule, state: dict, severity: str, now: datetime) -> bool:
         return False
     if SEVERITIES.index(severity) > SEVERITIES.index(state.get("severity", rule.severity)):
         return False
-    return now - _ts(state["emitted_at"]) < rule.throttle.period
+    return now - timestamp(state["emitted_at"]) < rule.throttle.period
 
 
 def _emitted(rule: Rule, state: dict, severity: str, now: datetime) -> dict:
@@ -574,15 +571,15 @@ class RuleEngine:
         if key.startswith("term:"):
             rule = self.rules.get(value.get("rule", ""))
             spec = rule.new_term if rule is not None else None
-            return spec is not None and now - _ts(value["seen_at"]) >= spec.within
+            return spec is not None and now - timestamp(value["seen_at"]) >= spec.within
         if key.startswith("corr:"):
             spans = [d.correlate.within for d in self.correlations.dependents.get(value.get("rule", ""), [])
                      if d.correlate is not None and d.id in self.rules]
-            return bool(spans) and now - _ts(value["at"]) >= max(spans)
+            return bool(spans) and now - timestamp(value["at"]) >= max(spans)
         if key.startswith("wait:"):
             rule = self.rules.get(value.get("rule", ""))
             spec = rule.correlate if rule is not None else None
-            return spec is not None and now - _ts(value["at"]) >= spec.within
+            return spec is not None and now - timestamp(value["at"]) >= spec.within
         if ":" in key or "seen_at" not in value:
             return False  # the due index, or a group not counted yet
         rule = self.rules.get(value.get("rule", ""))
@@ -590,7 +587,7 @@ class RuleEngine:
             return False
         if rule.resolve_after is not None and lifecycle.is_open(value):
             return False  # its resolve notice is still to come
-        return now - _ts(value["seen_at"]) >= self.story_group_retention
+        return now - timestamp(value["seen_at"]) >= self.story_group_retention
 
     def candidates(self, article: Article, view: View | None = None) -> list[CompiledRule]:
         """Rules that could match `article`, in ruleset order."""
@@ -734,7 +731,7 @@ class RuleEngine:
             story_id=closed.get("story_id"),
             articles=[ArticleRef.model_validate(a) for a in closed["articles"]],
             corroboration=len(closed["articles"]), sources=closed["sources"], destinations=rule.destinations,
-            created_at=_ts(closed["created_at"]), updated_at=_ts(closed["resolved_at"]),
+            created_at=timestamp(closed["created_at"]), updated_at=timestamp(closed["resolved_at"]),
         )
 
     def resolved_since(self, since: datetime) -> list[Alert]:
@@ -749,9 +746,9 @@ class RuleEngine:
             if ":" in state_key or not isinstance(state, dict) or "closed_at" not in state:
                 continue
             rule = self.rules.get(state.get("rule", ""))
-            if rule is None or rule.resolve_after is None or _ts(state["closed_at"]) < since:
+            if rule is None or rule.resolve_after is None or timestamp(state["closed_at"]) < since:
                 continue
-            at = _ts(state["resolved_at"])
+            at = timestamp(state["resolved_at"])
             if self.silences is None or self.silences.match(rule.id, state.get("key", ""), at) is None:
                 out.append(self._notice(rule, state_key, state))
         return sorted(out, key=lambda alert: alert.updated_at)
@@ -776,7 +773,7 @@ class RuleEngine:
         for value in sorted(set(selector_values(spec.field, article, evidence))):
             key = term_key(rule.id, spec.field, value)
             seen = self.store.get(key)
-            if seen is None or now - _ts(seen["seen_at"]) >= spec.within:
+            if seen is None or now - timestamp(seen["seen_at"]) >= spec.within:
                 unseen = True
             self.store[key] = {"rule": rule.id, "field": spec.field, "value": value, "seen_at": now.isoformat()}
         return unseen
@@ -800,7 +797,7 @@ class RuleEngine:
             entities=evidence.entities, events=events,
             corroboration=len(state["articles"]), sources=state["sources"],
             destinations=rule.destinations,
-            created_at=_ts(state["created_at"]), updated_at=now,
+            created_at=timestamp(state["created_at"]), updated_at=now,
             ingested_at=article.ingested_at,
         )
 

@@ -22,16 +22,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from monitor.durations import timestamp
 from monitor.models import stable_id
 from monitor.rules.schema import Rule
 from monitor.state import Store
 
 BUCKET_SECONDS = 300
 CURSOR = "due:cursor"
-
-
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def _bucket(at: datetime) -> int:
@@ -81,8 +78,8 @@ class DueIndex:
             entries = self.store.get(key)
             if not entries:
                 continue
-            ready = {k for k, (_rule, at) in entries.items() if _ts(at) <= now}
-            due.extend((k, entries[k][0], _ts(entries[k][1])) for k in ready)
+            ready = {k for k, (_rule, at) in entries.items() if timestamp(at) <= now}
+            due.extend((k, entries[k][0], timestamp(entries[k][1])) for k in ready)
             rest = {k: v for k, v in entries.items() if k not in ready}
             if rest:
                 left_in_current = True  # only the current bucket can hold entries not yet due
@@ -118,7 +115,7 @@ def due_at(rule: Rule, state: dict) -> datetime | None:
     """When the open alert resolves if nothing else arrives; None if never."""
     if rule.resolve_after is None or not is_open(state) or "seen_at" not in state:
         return None
-    return _ts(state["seen_at"]) + rule.resolve_after
+    return timestamp(state["seen_at"]) + rule.resolve_after
 
 
 def resolved(state: dict, at: datetime) -> dict:

@@ -21,19 +21,17 @@ from typing import Any, get_args
 
 import re2
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from monitor.errors import RulesetError
 from monitor.rules.schema import (
     CONDITION_KEYS, AllCond, AnyCond, EntityCond, EventCond, MacroCond, NotCond, Rule,
     RuleFile, TextCond, format_duration, suggest,
 )
+from monitor.yamldoc import check_tree, node_at, plain, position, roundtrip_yaml
 
-MAX_YAML_NODES = 100_000
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_CONDITION_DEPTH = 32
-_STANDARD_TAGS = {"str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary"}
 
 
 @dataclass(frozen=True)
@@ -53,12 +51,6 @@ class RuleError:
         rule = f" [rule {self.rule_id}]" if self.rule_id else ""
         hint = f" ({self.suggestion})" if self.suggestion else ""
         return f"{where}:{rule} {self.level}: {self.message}{hint}"
-
-
-class RulesetError(Exception):
-    def __init__(self, errors: list[RuleError]):
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 @dataclass(frozen=True)
@@ -89,66 +81,6 @@ class Problem:
     at: tuple = ()
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")  # round-trip nodes keep line/column for error messages
-    yaml.allow_duplicate_keys = False
-    return yaml
-
-
-def _check_tree(node: Any, path: str) -> str | None:
-    """Reject unsafe tags and alias bombs before anything walks the data."""
-    seen = 0
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        seen += 1
-        if seen > MAX_YAML_NODES:
-            return f"document too large or alias bomb (over {MAX_YAML_NODES} nodes)"
-        tag = getattr(getattr(item, "tag", None), "value", None)
-        if tag and tag.startswith("tag:yaml.org,2002:") and tag.rsplit(":", 1)[-1] not in _STANDARD_TAGS:
-            return f"unsupported YAML tag {tag!r}"
-        if tag and tag.startswith("!"):
-            return f"unsupported YAML tag {tag!r}"
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return None
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
-def _position(root: Any, loc: tuple) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of the deepest YAML node that `loc` reaches."""
-    node, line, col = root, None, None
-    for key in loc:
-        if isinstance(node, CommentedMap) and key in node:
-            try:
-                line, col = node.lc.key(key)
-            except (KeyError, TypeError):
-                pass
-            node = node[key]
-        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
-            try:
-                line, col = node.lc.item(key)
-            except (KeyError, TypeError):
-                pass
-            node = node[key]
-        elif key in CONDITION_KEYS:  # discriminator tag, not a YAML key
-            continue
-        else:
-            break
-    if line is None and isinstance(root, CommentedMap):
-        line, col = root.lc.line, root.lc.col
-    return (line + 1 if line is not None else None, col + 1 if col is not None else None)
-
-
 def _rule_id_at(root: Any, loc: tuple) -> str | None:
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         try:
@@ -158,37 +90,25 @@ def _rule_id_at(root: Any, loc: tuple) -> str | None:
     return None
 
 
-def _node_at(root: Any, loc: tuple) -> Any:
-    node = root
-    for key in loc:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            if key in CONDITION_KEYS:
-                continue
-            return None
-    return node
-
-
 def _validation_errors(path: str, root: Any, exc: ValidationError) -> list[RuleError]:
     errors = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        line, col = _position(root, loc)
+        line, col = position(root, loc, CONDITION_KEYS)
         message, hint = err["msg"], None
         if err["type"] == "rule_value":  # raised by schema.rule_error: message, hint, key
             ctx = err.get("ctx") or {}
             message, hint = ctx.get("message", message), ctx.get("suggestion")
             if ctx.get("at"):
                 loc = loc + (ctx["at"],)
-                line, col = _position(root, loc)
+                line, col = position(root, loc, CONDITION_KEYS)
         elif err["type"] == "extra_forbidden":
             parent = _model_for(loc[:-1])
             valid = sorted(f.alias or name for name, f in parent.model_fields.items()) if parent else []
             message = f"unknown key {loc[-1]!r}"
             hint = suggest(str(loc[-1]), valid) or (f"valid keys: {', '.join(valid)}" if valid else None)
         elif err["type"] == "unknown_condition":
-            bad = _node_at(root, loc)
+            bad = node_at(root, loc, CONDITION_KEYS)
             keys = list(bad) if isinstance(bad, dict) else []
             if len(keys) == 1:
                 message = f"unknown condition {keys[0]!r}"
@@ -258,7 +178,7 @@ def parse_file(path: Path) -> tuple[RuleFile | None, Any, list[RuleError]]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, None, [RuleError(name, None, None, f"cannot read file: {exc}")]
     try:
-        root = _yaml().load(text)
+        root = roundtrip_yaml().load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -270,11 +190,11 @@ def parse_file(path: Path) -> tuple[RuleFile | None, Any, list[RuleError]]:
         return RuleFile(), root, []
     if not isinstance(root, dict):
         return None, root, [RuleError(name, 1, 1, "a rule file is a mapping with keys lists, macros, rules")]
-    problem = _check_tree(root, name)
+    problem = check_tree(root, name)
     if problem:
         return None, root, [RuleError(name, None, None, problem)]
     try:
-        return RuleFile.model_validate(_plain(root)), root, []
+        return RuleFile.model_validate(plain(root)), root, []
     except ValidationError as exc:
         return None, root, _validation_errors(name, root, exc)
     except RecursionError:
@@ -313,7 +233,7 @@ def load_ruleset(
     where: dict[str, tuple[Path, Any, int]] = {}  # rule id -> file, YAML root, index
     for path, model, root in parsed:
         for index, rule in enumerate(model.rules):
-            line, col = _position(root, ("rules", index))
+            line, col = position(root, ("rules", index), CONDITION_KEYS)
             if rule.id in seen_ids:
                 errors.append(RuleError(str(path), line, col, f"duplicate rule id (first in {seen_ids[rule.id]})", rule.id))
                 continue
@@ -326,7 +246,7 @@ def load_ruleset(
     for rule_id, found in problems.items():
         path, root, index = where[rule_id]
         for problem in found:
-            line, col = _position(root, ("rules", index, *problem.at))
+            line, col = position(root, ("rules", index, *problem.at), CONDITION_KEYS)
             errors.append(RuleError(str(path), line, col, problem.message, rule_id, problem.suggestion, problem.level))
     errors.extend(_lint(parsed, ruleset))
     hard = [e for e in errors if e.level == "error"]
@@ -491,14 +411,14 @@ def _lint(parsed: list[tuple[Path, RuleFile, Any]], ruleset: Ruleset) -> list[Ru
         for kind, names, used in (("list", model.lists, used_lists), ("macro", model.macros, used_macros)):
             for name in names:
                 if name not in used:
-                    line, col = _position(root, (f"{kind}s", name))
+                    line, col = position(root, (f"{kind}s", name), CONDITION_KEYS)
                     warnings.append(RuleError(
                         str(path), line, col, f"{kind} {name!r} is defined but no rule uses it",
                         suggestion="remove it, or refer to it from a rule", level="warning",
                     ))
         for index, rule in enumerate(model.rules):
             key = json.dumps(rule.match.model_dump(mode="json", by_alias=True), sort_keys=True)
-            line, col = _position(root, ("rules", index, "match"))
+            line, col = position(root, ("rules", index, "match"), CONDITION_KEYS)
             if key in first_with_match:
                 warnings.append(RuleError(
                     str(path), line, col, f"same match condition as rule {first_with_match[key]}", rule.id,

@@ -14,8 +14,6 @@ such as ``30s``, ``15m``, ``6h``, ``7d``.
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal, Union, get_args
@@ -26,10 +24,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from monitor import durations
+from monitor.durations import SEVERITIES, DurationError, format_duration
 from monitor.models import EntityType, Modality, Severity
+from monitor.yamldoc import close_matches
 
 MODALITIES: tuple[str, ...] = ("asserted", "planned", "speculative", "denied", "conditional")
-SEVERITIES: tuple[str, ...] = get_args(Severity)  # lowest first
 CONDITION_KEYS: tuple[str, ...] = (
     "entity", "event", "text", "source", "duplicate", "all", "any", "not", "macro",
 )
@@ -44,7 +44,7 @@ MAX_ARTICLES_PER_ALERT = 50  # an alert lists (and counts as corroboration) the 
 
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    close = close_matches(word, choices, n=3)
     return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
 
 
@@ -209,35 +209,12 @@ class Novelty(_Strict):
     per: Literal["story", "rule"] = "story"
 
 
-_DURATION = re.compile(r"([0-9]+)([smhd])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-DURATION_HELP = "write a whole number and a unit s, m, h or d, e.g. 30s, 15m, 6h, 7d"
-
-
 def parse_duration(value: Any) -> timedelta:
-    """`6h` -> timedelta(hours=6). Only this one form, so `6`, `6 hours`
-    or `PT6H` are errors instead of silently meaning seconds."""
-    if isinstance(value, timedelta):
-        return value
-    text = value.strip() if isinstance(value, str) else None
-    match = _DURATION.fullmatch(text) if text else None
-    if match is None:
-        number = isinstance(value, int) and not isinstance(value, bool)
-        hint = f"add a unit s, m, h or d, e.g. '{value}h'" if number else DURATION_HELP
-        raise rule_error(f"invalid duration {value!r}", hint)
-    amount = int(match.group(1))
-    if amount == 0:
-        raise rule_error(f"invalid duration {value!r}: it must be longer than zero", DURATION_HELP)
-    return timedelta(seconds=amount * _UNIT_SECONDS[match.group(2)])
-
-
-def format_duration(value: timedelta) -> str:
-    """The inverse of parse_duration, in the largest unit that divides evenly."""
-    seconds = int(value.total_seconds())
-    for unit in ("d", "h", "m"):
-        if seconds % _UNIT_SECONDS[unit] == 0:
-            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
-    return f"{seconds}s"
+    """monitor/durations.py's parse_duration, its error shown as a rule error with its hint."""
+    try:
+        return durations.parse_duration(value)
+    except DurationError as exc:
+        raise rule_error(str(exc), exc.suggestion) from None
 
 
 Duration = Annotated[

@@ -224,7 +224,7 @@ def build_sinks(settings: Settings, configs: list[SinkConfigBase] | None = None)
     """Sinks for `configs` (default: the configured ones), checked before anything
     starts: a secret's environment variable missing or an extra not installed
     is a ConfigError naming the sink."""
-    from monitor.configfile import ConfigError
+    from monitor.errors import ConfigError
 
     sinks = []
     for cfg in settings.sinks if configs is None else configs:

@@ -43,7 +43,7 @@ def _common(fn: Callable) -> Callable:
 
 
 def _config(cls: type[SinkConfigBase], severity: str | None, **values: Any) -> SinkConfigBase:
-    from monitor.sinks.console import parse_min_severity
+    from monitor.durations import parse_min_severity
 
     try:
         min_severity = parse_min_severity(severity) if severity else None

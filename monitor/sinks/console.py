@@ -7,7 +7,6 @@ takes messages away from other subscribers and commits nothing.
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +15,7 @@ from typing import TextIO
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
+from monitor.durations import SEVERITIES
 from monitor.kafka_security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Alert
@@ -65,26 +65,6 @@ async def seek_to_time(consumer: AIOKafkaConsumer, tps: list[TopicPartition], ms
     found = await consumer.offsets_for_times({tp: ms for tp in tps})
     for tp in tps:
         consumer.seek(tp, ends[tp] if found.get(tp) is None else found[tp].offset)
-
-
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-
-
-def parse_duration(text: str) -> float:
-    """'90s', '15m', '2h', '7d' -> seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 7d)")
-    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-
-
-def parse_min_severity(text: str) -> str:
-    """'high' or '>=high' -> 'high'."""
-    level = text.strip().removeprefix(">=").strip().lower()
-    if level not in SEVERITIES:
-        raise ValueError(f"unknown severity {text!r}; one of {', '.join(SEVERITIES)}")
-    return level
 
 
 def alert_filter(rules: Iterable[str] = (), min_severity: str | None = None,

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from watchfiles import awatch
 
 from monitor.config import Settings
-from monitor.enrich.yamlfile import RuleFileError
+from monitor.errors import RuleFileError
 from monitor.kafka_patch import install as install_kafka_backoff
 from monitor.kafka_security import aiokafka_options, faust_credentials
 from monitor.log import get_logger

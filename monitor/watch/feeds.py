@@ -43,7 +43,8 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from monitor.enrich.yamlfile import RuleFileError, YamlDoc, did_you_mean, read_yaml
+from monitor.errors import FeedConfigError, RuleFileError
+from monitor.yamldoc import YamlDoc, did_you_mean, read_yaml
 from monitor.log import get_logger
 from monitor.models import RawArticle, stable_id, utcnow
 
@@ -64,10 +65,6 @@ _ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, "
 
 
 # ---------------------------------------------------------------- configuration
-
-
-class FeedConfigError(RuleFileError):
-    """feeds.yaml / OPML is invalid; the message names file, line and feed."""
 
 
 def _is_http_url(url: str | None) -> bool:

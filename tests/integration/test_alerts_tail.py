@@ -12,7 +12,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from monitor.models import Alert, EntityTag
-from monitor.sinks.console import alert_filter, parse_duration, parse_min_severity, tail
+from monitor.durations import parse_min_severity
+from monitor.durations import parse_seconds as parse_duration
+from monitor.sinks.console import alert_filter, tail
 
 pytestmark = pytest.mark.kafka
 

@@ -19,7 +19,7 @@ from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from monitor.cli import main
 from monitor.config import Settings, load_settings
-from monitor.configfile import ConfigError
+from monitor.errors import ConfigError
 from monitor.kafka_security import aiokafka_options, faust_credentials
 
 pytestmark = pytest.mark.usefixtures("clean_settings_env")
