@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 setup: $(VENV)/.installed
-	$(PY) -m monitor.kafka_local jars
+	$(PY) -m monitor.kafka.local jars
 
 run: setup
 	$(VENV)/bin/newsmon run

@@ -78,8 +78,8 @@ class Run:
         return f"{self.prefix}{base}"
 
     async def create_topics(self) -> None:
-        from monitor.config import Settings, Topics
-        from monitor.stream.topics import ensure_topics
+        from monitor.settings import Settings, Topics
+        from monitor.kafka.admin import ensure_topics
 
         await ensure_topics(Settings(bootstrap_servers=self.bootstrap, topics=Topics(prefix=self.prefix)),
                             attempts=20)
@@ -236,7 +236,7 @@ async def _latency(bootstrap: str, tmp: Path, rules_dir: Path, phases: list[tupl
 
 
 def _broker(tmp: Path):
-    from monitor.kafka_local import LocalKafka, external_bootstrap
+    from monitor.kafka.local import LocalKafka, external_bootstrap
 
     external = external_bootstrap()
     if external:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from monitor.config import Settings, load_settings
+from monitor.settings import Settings, load_settings
 from monitor.errors import ConfigError
-from monitor.kafka_security import aiokafka_options
+from monitor.kafka.security import aiokafka_options
 from monitor.log import configure_logging, get_logger
 
 log = get_logger("newsmon")
@@ -26,7 +26,7 @@ def _settings(**overrides) -> Settings:
 
 
 def _local_kafka(settings: Settings):
-    from monitor.kafka_local import LocalKafka
+    from monitor.kafka.local import LocalKafka
 
     return LocalKafka(port=settings.kafka_port)
 
@@ -94,8 +94,8 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
 
     from monitor.errors import RuleFileError
     from monitor.rules.loader import RulesetError
-    from monitor.stream.app import create_app
-    from monitor.stream.topics import ensure_topics
+    from monitor.worker.app import create_app
+    from monitor.kafka.admin import ensure_topics
     from monitor.watch.runner import Watchers
 
     try:
@@ -113,18 +113,18 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
     if print_alerts:
         @app.task
         async def alert_printer() -> None:
-            from monitor.sinks.console import tail
+            from monitor.alerts.tail import tail
 
             await tail(settings.resolved_bootstrap(), settings.topics.alerts, security=aiokafka_options(settings))
 
     if run_sinks and settings.sinks:
-        from monitor.sinks.base import build_sinks
+        from monitor.sinks.registry import build_sinks
 
         sinks = build_sinks(settings)  # a missing secret fails here, before anything starts
 
         @app.task
         async def configured_sinks() -> None:
-            from monitor.sinks.base import run_sinks as run_all
+            from monitor.sinks.runner import run_sinks as run_all
 
             await run_all(settings, sinks)
 
@@ -140,7 +140,7 @@ def watch() -> None:
 
 def _run_watchers_alone(settings: Settings, *, inbox: bool, feeds: bool) -> None:
     from monitor.errors import RuleFileError
-    from monitor.stream.topics import ensure_topics
+    from monitor.kafka.admin import ensure_topics
     from monitor.watch.runner import Watchers
 
     try:
@@ -248,7 +248,8 @@ def alerts() -> None:
 def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entities, since) -> None:
     """Print alerts as they arrive. Uses no consumer group: it never steals messages."""
     from monitor.durations import parse_min_severity, parse_seconds
-    from monitor.sinks.console import alert_filter, tail
+    from monitor.alerts.filter import alert_filter
+    from monitor.alerts.tail import tail
 
     settings = _settings()
     try:
@@ -282,7 +283,7 @@ def alerts_silence(rule_id, duration, key, reason, rules_dir, force) -> None:
 
     from monitor.rules.silences import Silence
     from monitor.durations import parse_seconds
-    from monitor.stream.silences import publish_silence
+    from monitor.kafka.silences import publish_silence
 
     settings = _settings(rules_dir=rules_dir)
     try:
@@ -306,7 +307,7 @@ def alerts_silence(rule_id, duration, key, reason, rules_dir, force) -> None:
 def alerts_silences(show_all, as_json) -> None:
     """List silences in force, soonest to expire first, with the time left."""
     from monitor.models import utcnow
-    from monitor.stream.silences import load_silences
+    from monitor.kafka.silences import load_silences
 
     settings = _settings()
     silences = _on_silences_topic(settings, lambda bootstrap, topic, security: load_silences(
@@ -328,7 +329,7 @@ def alerts_silences(show_all, as_json) -> None:
 @click.argument("silence_ids", nargs=-1, required=True, metavar="ID...")
 def alerts_unsilence(silence_ids) -> None:
     """Remove silences by id (as listed by `alerts silences`)."""
-    from monitor.stream.silences import load_silences, remove_silence
+    from monitor.kafka.silences import load_silences, remove_silence
 
     settings = _settings()
 
@@ -353,7 +354,7 @@ def _on_silences_topic(settings: Settings, action):
     exists; an unreachable broker is a one-line error, not a traceback."""
     from aiokafka.errors import KafkaError
 
-    from monitor.stream.topics import ensure_topics
+    from monitor.kafka.admin import ensure_topics
 
     async def go():
         await ensure_topics(settings, [settings.topics.silences], attempts=3)
@@ -404,7 +405,7 @@ def _span(delta) -> str:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def kafka(args) -> None:
     """Manage the embedded local broker: up | down | status | jars [--port N] [--data-dir D]."""
-    from monitor.kafka_local import main as kafka_main
+    from monitor.kafka.local import main as kafka_main
 
     sys.exit(kafka_main(list(args) or ["--help"]))
 
@@ -588,7 +589,7 @@ def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -
 
     from monitor.rules.backtest import replay_article
     from monitor.durations import parse_seconds
-    from monitor.stream.history import TopicNotFound, read_articles
+    from monitor.kafka.history import TopicNotFound, read_articles
 
     try:
         since_ms = int((time.time() - parse_seconds(since)) * 1000) if since else None
@@ -625,7 +626,37 @@ def schema(model) -> None:
     click.echo(json.dumps(cls.model_json_schema(), indent=2))
 
 
-from monitor.configfile import config_cli  # noqa: E402
+# --------------------------------------------------------------------- `newsmon config`
+
+
+@click.group("config")
+def config_cli() -> None:
+    """The configuration: newsmon.yaml (NEWSMON_CONFIG) under environment variables."""
+
+
+@config_cli.command("show")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML")
+def config_show(as_json: bool) -> None:
+    """Print the effective configuration, secrets masked; exit 1 if it is invalid."""
+    from monitor.settings.file import config_path
+
+    path = config_path()
+    effective = load_settings().model_dump(mode="json")  # SecretStr fields dump as '**********'
+    if as_json:
+        click.echo(json.dumps(effective, indent=2))
+        return
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round-trip dumper: keeps the settings' order
+    yaml.default_flow_style = False
+    out = StringIO()
+    yaml.dump(effective, out)
+    source = f"{path} with environment overrides" if path else "environment only, no newsmon.yaml"
+    click.echo(f"# effective configuration ({source})\n{out.getvalue()}", nl=False)
+
+
 from monitor.sinks.cli import sink_cli  # noqa: E402
 
 main.add_command(sink_cli)

@@ -2,7 +2,7 @@
 
 ``kafka_bootstrap`` (session): the address of a real Kafka broker. ``$KAFKA_BOOTSTRAP_SERVERS``
 if set (nothing is started then); otherwise one local single-node KRaft broker
-(monitor.kafka_local.LocalKafka) on ``$NEWSMON_TEST_KAFKA_PORT`` (default 19092, or a free
+(monitor.kafka.local.LocalKafka) on ``$NEWSMON_TEST_KAFKA_PORT`` (default 19092, or a free
 port if that one is taken), with a fresh data dir under pytest's tmp dir, started once per
 session and stopped at the end (also at interpreter exit, on Ctrl-C and on SIGTERM).
 
@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from monitor.kafka_local import LocalKafka, external_bootstrap, pick_port
+from monitor.kafka.local import LocalKafka, external_bootstrap, pick_port
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ async def read_topic(
 ) -> list[dict]:
     """JSON values on `topic`, read from the start until `until(values)` holds
     or `timeout` passes; then keep reading `settle` seconds more to catch extras.
-    `security`: TLS / SASL options (monitor.kafka_security.aiokafka_options)."""
+    `security`: TLS / SASL options (monitor.kafka.security.aiokafka_options)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 **(security or {}))
     await consumer.start()

@@ -21,7 +21,7 @@ have done with what the daemon saw":
   them) and their stories are already in `story_id`, which is why the
   backtest reads `news.articles` alone.
 
-Pure: no Kafka here (see monitor/stream/history.py for the reading).
+Pure: no Kafka here (see monitor/kafka/history.py for the reading).
 """
 
 from __future__ import annotations

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from monitor.durations import timestamp
 from monitor.models import Article, stable_id
+from monitor.rules.evidence import Evidence
 from monitor.rules.groups import group_key
 from monitor.rules.schema import Rule
 from monitor.state import Store
 
-if TYPE_CHECKING:
-    from monitor.rules.engine import Evidence
 
 
 def dependency_order(rules: list[Rule]) -> list[Rule]:

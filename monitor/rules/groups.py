@@ -9,12 +9,10 @@ seen (`new_term`) and which firings of two rules belong together
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from monitor.models import Article, stable_id
+from monitor.rules.evidence import Evidence
 
-if TYPE_CHECKING:
-    from monitor.rules.engine import Evidence
 
 
 def selector_values(selector: str, article: Article, evidence: Evidence) -> list[str]:

@@ -2,7 +2,7 @@
 
 Unlike a rule's `exceptions`, a silence is an operational act, not part of
 the rule pack: it is made from the command line, lives in the compacted
-topic `news.silences` (see monitor/stream/silences.py) and expires by
+topic `news.silences` (see monitor/kafka/silences.py) and expires by
 itself. The engine asks `SilenceSet.match` for every match it is about to
 emit, and counts silenced matches instead of dropping them without trace.
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from monitor.sinks.config import (
+from monitor.settings.sinks import (
     EmailSinkConfig,
     JsonlSinkConfig,
     SinkConfigBase,
@@ -60,9 +60,10 @@ def _config(cls: type[SinkConfigBase], severity: str | None, **values: Any) -> S
 def _run(configs: list[SinkConfigBase] | None) -> None:
     """Run sinks until SIGINT/SIGTERM; a delivery still under way after the grace
     period is cancelled (its alert is not committed, so it comes again)."""
-    from monitor.config import load_settings
+    from monitor.settings import load_settings
     from monitor.log import configure_logging
-    from monitor.sinks.base import build_sinks, run_sinks
+    from monitor.sinks.registry import build_sinks
+    from monitor.sinks.runner import run_sinks
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -102,7 +103,7 @@ def sink_cli() -> None:
 @click.option("--only", "only", multiple=True, help="run only the configured sink(s) with this name")
 def sink_run(only: tuple[str, ...]) -> None:
     """Run the sinks configured in newsmon.yaml (NEWSMON_CONFIG)."""
-    from monitor.config import load_settings
+    from monitor.settings import load_settings
 
     configured = load_settings().sinks
     unknown = set(only) - {s.name for s in configured}
@@ -119,10 +120,10 @@ def sink_run(only: tuple[str, ...]) -> None:
 def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
     """Consumer group state and lag of the configured sinks, or of the sinks NAMES
     (e.g. one started with `newsmon sink webhook ... --name NAME`)."""
-    from monitor.config import load_settings
-    from monitor.kafka_security import aiokafka_options
-    from monitor.sinks.base import group_id
-    from monitor.sinks.status import sink_statuses
+    from monitor.settings import load_settings
+    from monitor.kafka.security import aiokafka_options
+    from monitor.sinks.runner import group_id
+    from monitor.kafka.groups import sink_statuses
 
     settings = load_settings()
     configured = {s.name: s for s in settings.sinks}

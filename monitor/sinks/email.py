@@ -14,8 +14,8 @@ from email.utils import formatdate, make_msgid
 
 from monitor.models import Alert
 from monitor.sinks.base import DeliveryError, PermanentDeliveryError, Sink
-from monitor.sinks.config import EmailSinkConfig
-from monitor.sinks.console import format_alert
+from monitor.settings.sinks import EmailSinkConfig
+from monitor.alerts.tail import format_alert
 
 
 def build_message(config: EmailSinkConfig, alert: Alert, raw: bytes) -> EmailMessage:

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from monitor.models import Alert
 from monitor.sinks.base import Sink
-from monitor.sinks.config import JsonlSinkConfig
+from monitor.settings.sinks import JsonlSinkConfig
 
 
 class RotatingJsonl:

@@ -21,7 +21,7 @@ import aiohttp
 
 from monitor.models import Alert
 from monitor.sinks.base import DeliveryError, PermanentDeliveryError, Sink
-from monitor.sinks.config import WebhookSinkConfig
+from monitor.settings.sinks import WebhookSinkConfig
 from monitor.sinks.slack import slack_payload
 
 SIGNATURE_HEADER = "X-Newsmon-Signature"

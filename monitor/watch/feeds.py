@@ -689,7 +689,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 class Publishes(Protocol):
-    """What the poller needs of monitor.watch.publish.Publisher."""
+    """What the poller needs of monitor.kafka.producer.Publisher."""
 
     async def publish(self, topic: str, key: str, message: BaseModel | bytes) -> None: ...
 

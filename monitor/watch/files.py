@@ -27,7 +27,7 @@ from watchfiles import Change, awatch
 
 from monitor.log import get_logger
 from monitor.models import RawArticle, stable_id
-from monitor.watch.publish import Publisher
+from monitor.kafka.producer import Publisher
 
 log = get_logger(__name__)
 

@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaProducer
 from monitor.models import Alert, EntityTag
 from monitor.durations import parse_min_severity
 from monitor.durations import parse_seconds as parse_duration
-from monitor.sinks.console import alert_filter, tail
+from monitor.alerts.filter import alert_filter
+from monitor.alerts.tail import tail
 
 pytestmark = pytest.mark.kafka
 

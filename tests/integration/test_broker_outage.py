@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.kafka_local import LocalKafka, pick_port
+from monitor.kafka.local import LocalKafka, pick_port
 from monitor.watch.files import InboxWatcher
-from monitor.watch.publish import Publisher
+from monitor.kafka.producer import Publisher
 from tests.kafka_util import read_topic, send_raw
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(400)]

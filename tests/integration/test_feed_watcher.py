@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from monitor.watch import feeds
 from monitor.watch.feeds import FeedConfig, FeedPoller
-from monitor.watch.publish import Publisher
+from monitor.kafka.producer import Publisher
 from tests.kafka_util import read_topic
 
 pytestmark = pytest.mark.kafka

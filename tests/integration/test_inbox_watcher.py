@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.watch.files import InboxWatcher
-from monitor.watch.publish import Publisher
+from monitor.kafka.producer import Publisher
 from tests.kafka_util import read_topic
 
 pytestmark = pytest.mark.kafka

@@ -1,4 +1,4 @@
-"""The local Kafka broker manager (monitor.kafka_local) against a real JVM broker.
+"""The local Kafka broker manager (monitor.kafka.local) against a real JVM broker.
 
 Most tests use their OWN LocalKafka (another port, own tmp data dir), not the session broker.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from monitor import kafka_local
-from monitor.kafka_local import LocalKafka, LocalKafkaError, bootstrap_servers, pick_port
+from monitor.kafka import local as kafka_local
+from monitor.kafka.local import LocalKafka, LocalKafkaError, bootstrap_servers, pick_port
 
 pytestmark = pytest.mark.kafka
 

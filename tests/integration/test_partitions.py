@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config import Settings, Topics
-from monitor.stream.topics import ensure_topics
+from monitor.settings import Settings, Topics
+from monitor.kafka.admin import ensure_topics
 from monitor.watch.files import read_articles
 from tests.daemon import free_port, newsmon_env, poll, running
 from tests.kafka_util import read_topic, send_raw

@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.errors import KafkaError
 
 from monitor.models import RawArticle
-from monitor.sinks.console import assign_all
+from monitor.kafka.consumer import assign_all
 from tests.daemon import newsmon_env, running
 from tests.integration.test_worker_lifecycle import CROSSING, SUMMIT, rules_with_resolve_after
 from tests.kafka_util import read_topic, send_raw

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from monitor.config import REPO_ROOT, Settings
+from monitor.settings import REPO_ROOT, Settings
 from monitor.models import Article, RawArticle, stable_id, utcnow
 from monitor.pipeline import Pipeline
-from monitor.stream.topics import ensure_topics
+from monitor.kafka.admin import ensure_topics
 from tests.daemon import newsmon_env
 from tests.texts import FIRST, SECOND, UNRELATED
 

@@ -1,7 +1,7 @@
 """newsmon against a secured broker: TLS (with client certificates), SASL
 PLAIN and SCRAM-SHA-256/512, on a broker of its own.
 
-One local broker (monitor.kafka_local.LocalKafka with SecureListeners) on free
+One local broker (monitor.kafka.local.LocalKafka with SecureListeners) on free
 ports, with an SSL listener that requires a client certificate, a SASL_SSL
 and a SASL_PLAINTEXT listener (user alice, PLAIN and SCRAM), and a certificate
 authority made for the test with keytool. The daemon runs end to end over
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Settings
-from monitor.kafka_local import LocalKafka, LocalKafkaError, SecureListeners, pick_port
-from monitor.kafka_security import aiokafka_options
+from monitor.settings import Settings
+from monitor.kafka.local import LocalKafka, LocalKafkaError, SecureListeners, pick_port
+from monitor.kafka.security import aiokafka_options
 from tests.daemon import REPO, free_port, newsmon_env, running, wait_until
 from tests.kafka_util import read_topic
 from tests.seeds import seed_path

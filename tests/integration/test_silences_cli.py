@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.models import utcnow
 from monitor.rules.silences import SilenceSet
-from monitor.stream.silences import follow, load_silences
-from monitor.stream.topics import describe_topic_configs
+from monitor.kafka.silences import load_silences
+from monitor.worker.silences import follow
+from monitor.kafka.admin import describe_topic_configs
 from tests.daemon import newsmon_env
 
 pytestmark = pytest.mark.kafka

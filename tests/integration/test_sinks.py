@@ -15,10 +15,11 @@ from email.message import Message
 
 import pytest
 
-from monitor.config import Settings, Topics
+from monitor.settings import Settings, Topics
 from monitor.models import Alert
-from monitor.sinks.base import build_sinks, run_sinks
-from monitor.sinks.config import EmailSinkConfig, JsonlSinkConfig, WebhookSinkConfig
+from monitor.sinks.registry import build_sinks
+from monitor.sinks.runner import run_sinks
+from monitor.settings.sinks import EmailSinkConfig, JsonlSinkConfig, WebhookSinkConfig
 from tests.daemon import free_port
 from tests.kafka_util import read_topic, send_raw
 from tests.sink_util import Receiver, until

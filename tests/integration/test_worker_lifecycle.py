@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.models import RawArticle
 from tests.daemon import newsmon_env, running
 from tests.kafka_util import read_topic, send_raw

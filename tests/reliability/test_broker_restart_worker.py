@@ -40,7 +40,7 @@ async def test_running_worker_reconnects_after_broker_restart(own_broker, tmp_pa
         assert worker.proc.poll() is None, worker.logs()[-4000:]
         # /metrics answers during the outage (it used to wait for the broker)
         assert await articles_done(port) >= done_at_outage
-        # no reconnect busy loop (monitor/kafka_patch.py): unpatched, aiokafka logs
+        # no reconnect busy loop (monitor/kafka/patch.py): unpatched, aiokafka logs
         # ~1,500 failed reconnects a second here, at 100 % CPU
         outage_lines = _reconnect_lines(worker.logs()) - reconnects_before
         assert outage_lines < 2000, worker.logs()[-3000:]

@@ -16,7 +16,7 @@ import string
 import pytest
 
 from monitor.watch.files import InboxWatcher
-from monitor.watch.publish import Publisher
+from monitor.kafka.producer import Publisher
 from tests.daemon import newsmon_env, poll, running
 from tests.kafka_util import read_topic
 from tests.reliability.util import wait_until

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from monitor.models import RawArticle
-from monitor.stream.topics import RAW_MAX_MESSAGE_BYTES, describe_topic_configs
+from monitor.kafka.admin import RAW_MAX_MESSAGE_BYTES, describe_topic_configs
 from tests.daemon import newsmon_env, poll, running
 from tests.kafka_util import read_topic
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.enrich.normalize import normalize
 from monitor.enrich.sentences import paragraph_spans
 from monitor.enrich.tag import Tagger, fold, surface_form

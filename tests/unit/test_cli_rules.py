@@ -8,7 +8,7 @@ import shutil
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 
 
 def check(path) -> tuple[int, str]:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from monitor.cli import main
-from monitor.config import Settings
+from monitor.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
@@ -127,7 +127,7 @@ def test_sink_run_without_sinks_says_how_to_add_them(tmp_path):
 
 
 def test_shipped_example_is_valid_and_shows_every_sink_type(monkeypatch):
-    from monitor.config import REPO_ROOT
+    from monitor.settings import REPO_ROOT
 
     monkeypatch.setenv("NEWSMON_CONFIG", str(REPO_ROOT / "newsmon.example.yaml"))
     settings = Settings()
@@ -139,7 +139,7 @@ def test_shipped_example_is_valid_and_shows_every_sink_type(monkeypatch):
 def test_readme_config_example_is_valid(tmp_path):
     import re
 
-    from monitor.config import REPO_ROOT
+    from monitor.settings import REPO_ROOT
 
     readme = (REPO_ROOT / "README.md").read_text()
     (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "\nsinks:" in b and "app_id:" in b]

@@ -13,7 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from monitor.cli import main
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 
 UNITS = sorted((REPO_ROOT / "deploy" / "systemd").glob("*.service"))
 

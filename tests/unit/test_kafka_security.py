@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from monitor.cli import main
-from monitor.config import Settings, load_settings
+from monitor.settings import Settings, load_settings
 from monitor.errors import ConfigError
-from monitor.kafka_security import aiokafka_options, faust_credentials
+from monitor.kafka.security import aiokafka_options, faust_credentials
 
 pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
@@ -252,7 +252,7 @@ def test_every_command_connects_with_the_security_settings(clients, sasl_ssl_env
     """Topic creation is skipped (checked on its own below), so each command
     reaches its own clients. (`sink ...` and `run` restart a failed sink
     forever: SinkRunner is checked in-process below.)"""
-    monkeypatch.setattr("monitor.stream.topics.ensure_topics", _no_topics)
+    monkeypatch.setattr("monitor.kafka.admin.ensure_topics", _no_topics)
     result = CliRunner().invoke(main, args)
     assert_secured(clients)
     # it got as far as connecting (`sink status` and `kafka status` report the failure themselves)
@@ -261,7 +261,7 @@ def test_every_command_connects_with_the_security_settings(clients, sasl_ssl_env
 
 
 def test_topic_creation_connects_with_them(clients, sasl_ssl_env):
-    from monitor.stream.topics import ensure_topics
+    from monitor.kafka.admin import ensure_topics
 
     with pytest.raises(Recorded):
         asyncio.run(ensure_topics(Settings()))
@@ -270,10 +270,10 @@ def test_topic_creation_connects_with_them(clients, sasl_ssl_env):
 
 def test_the_worker_the_watchers_and_a_sink_runner_get_them(clients, sasl_ssl_env, tmp_path, monkeypatch):
     """What `newsmon run` builds in-process (the integration test runs it for real)."""
-    from monitor.sinks.base import SinkRunner
-    from monitor.sinks.config import JsonlSinkConfig
+    from monitor.sinks.runner import SinkRunner
+    from monitor.settings.sinks import JsonlSinkConfig
     from monitor.sinks.jsonl import JsonlSink
-    from monitor.stream.app import create_app
+    from monitor.worker.app import create_app
     from monitor.watch.runner import Watchers
 
     s = Settings(data_dir=tmp_path / "data", inbox_dirs=[tmp_path / "inbox"])
@@ -287,7 +287,7 @@ def test_the_worker_the_watchers_and_a_sink_runner_get_them(clients, sasl_ssl_en
         with pytest.raises(Recorded):  # the worker's silences reader
             await follow_silences()
         Watchers(s, feeds=False).publisher._new_producer()
-        monkeypatch.setattr("monitor.stream.topics.ensure_topics", _no_topics)
+        monkeypatch.setattr("monitor.kafka.admin.ensure_topics", _no_topics)
         runner = SinkRunner(JsonlSink(JsonlSinkConfig(type="jsonl", name="a", path=tmp_path / "a.jsonl")), s)
         with pytest.raises(Recorded):
             await runner.run(asyncio.Event())

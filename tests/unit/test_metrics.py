@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from monitor.stream.http import Metrics
+from monitor.worker.http import Metrics
 from monitor.watch.feeds import FeedHealth
 
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 RULE_BLOCKS = [b for b in re.findall(r"```yaml\n(.*?)```", README, re.S) if "\nrules:" in "\n" + b]

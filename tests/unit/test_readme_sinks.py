@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.sinks.webhook import sign
 
 

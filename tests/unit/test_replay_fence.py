@@ -1,11 +1,11 @@
-"""The worker's record of alerts already out (monitor/stream/replay.py): what
+"""The worker's record of alerts already out (monitor/worker/replay.py): what
 it drops and for how long."""
 
 from __future__ import annotations
 
 from monitor.models import Alert
-from monitor.stream import replay
-from monitor.stream.replay import CLOCK_MARGIN_MS, KEEP_OWN_MS, ReplayFence
+from monitor.worker import replay
+from monitor.worker.replay import CLOCK_MARGIN_MS, KEEP_OWN_MS, ReplayFence
 
 
 def alert(alert_id: str, revision: int = 1) -> Alert:

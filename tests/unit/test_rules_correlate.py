@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.models import RawArticle
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import load_ruleset

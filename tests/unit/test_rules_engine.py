@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from monitor.models import Article, EntityTag, EventTag, Evidence, Mention
-from monitor.rules.engine import RuleEngine, render
+from monitor.rules.engine import RuleEngine
+from monitor.rules.templates import render
 from monitor.rules.loader import Ruleset, LoadedRule
 from monitor.rules.schema import RuleFile
 
@@ -190,7 +191,7 @@ def test_templates_render_fields_and_refuse_object_access():
 
 def test_shipped_arms_rule_title_names_the_recipient():
     # arms_transfer fills `counterpart`, not `destination`: the template must say so
-    from monitor.config import REPO_ROOT
+    from monitor.settings import REPO_ROOT
     from monitor.models import RawArticle
     from monitor.pipeline import Pipeline
 

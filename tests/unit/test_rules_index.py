@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import random
 
-from monitor.rules.engine import RuleEngine, required_keys
+from monitor.rules.conditions import required_keys
+from monitor.rules.engine import RuleEngine
 from monitor.rules.loader import LoadedRule, Ruleset
 from monitor.rules.schema import RuleFile
 from tests.unit.test_rules_engine import T0, article, entity, event

@@ -9,7 +9,7 @@ from datetime import date
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.rules.loader import load_ruleset
 from monitor.rules.schema import json_schema
 from tests.unit.test_rules_loader import ENTITIES, EVENTS, errors_for, write

@@ -9,7 +9,8 @@ import random
 
 import re2
 
-from monitor.rules.engine import RegexBank, RuleEngine
+from monitor.rules.conditions import RegexBank
+from monitor.rules.engine import RuleEngine
 from monitor.rules.loader import LoadedRule, Ruleset
 from monitor.rules.schema import RuleFile
 from tests.unit.test_rules_engine import T0, article
@@ -69,6 +70,6 @@ def test_regex_rules_indexed_alerts_unchanged():
 
 
 def _plain(cond, ruleset):
-    from monitor.rules.engine import compile_condition
+    from monitor.rules.conditions import compile_condition
 
     return compile_condition(cond, ruleset)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.models import RawArticle
 from monitor.pipeline import Pipeline
 from monitor.state import JsonStore, StateStores

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import REPO_ROOT
+from monitor.settings import REPO_ROOT
 from monitor.models import RawArticle
 from monitor.pipeline import Pipeline
 from monitor.rules.backtest import replay_article

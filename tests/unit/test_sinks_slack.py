@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from monitor.models import Alert, ArticleRef, EventTag, Evidence
-from monitor.sinks.config import WebhookSinkConfig
+from monitor.settings.sinks import WebhookSinkConfig
 from monitor.sinks.slack import slack_payload
 from monitor.sinks.webhook import WebhookSink
 

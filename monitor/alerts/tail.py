@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TextIO
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from monitor.durations import SEVERITIES
-from monitor.kafka_security import PLAINTEXT, ClientOptions
+from monitor.kafka.consumer import assign_all, new_consumer, seek_to_time
+from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Alert
 
@@ -42,47 +41,6 @@ def format_alert(alert: Alert, colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-async def assign_all(consumer: AIOKafkaConsumer, topic: str, stop: asyncio.Event) -> list[TopicPartition]:
-    """Wait for the topic to exist, then take every partition of it."""
-    while not stop.is_set():
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions:
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            consumer.assign(tps)
-            return tps
-        await consumer._client.force_metadata_update()
-        await asyncio.sleep(0.5)
-    return []
-
-
-async def seek_to_time(consumer: AIOKafkaConsumer, tps: list[TopicPartition], ms: int) -> None:
-    """Start at the first alert published since `ms`, even if the topic
-    only appeared after we started waiting for it."""
-    # End offsets first: anything appended after this snapshot is newer than
-    # `ms`, so seeking to the snapshot (never to a lazily resolved "end")
-    # cannot skip an alert that arrives while we look.
-    ends = await consumer.end_offsets(tps)
-    found = await consumer.offsets_for_times({tp: ms for tp in tps})
-    for tp in tps:
-        consumer.seek(tp, ends[tp] if found.get(tp) is None else found[tp].offset)
-
-
-def alert_filter(rules: Iterable[str] = (), min_severity: str | None = None,
-                 entities: Iterable[str] = ()) -> Callable[[Alert], bool]:
-    """Which alerts a subscriber wants: any of the rules, at least the severity,
-    mentioning any of the entities (each filter applies only when given)."""
-    rules, entities = set(rules), set(entities)
-    floor = SEVERITIES.index(min_severity) if min_severity else 0
-
-    def wanted(alert: Alert) -> bool:
-        return (
-            (not rules or alert.rule_id in rules)
-            and SEVERITIES.index(alert.severity) >= floor
-            and (not entities or any(e.id in entities for e in alert.entities))
-        )
-    return wanted
-
-
 async def tail(
     bootstrap: str, topic: str, *, from_beginning: bool = False, as_json: bool = False,
     out: TextIO = sys.stdout, stop: asyncio.Event | None = None, limit: int | None = None,
@@ -91,9 +49,9 @@ async def tail(
 ) -> int:
     """Print alerts from `topic` until `stop` is set (or `limit` are printed):
     from the beginning, from `since_seconds` ago, or from now. `security`:
-    monitor/kafka_security.py's aiokafka_options(settings)."""
+    monitor/kafka/security.py's aiokafka_options(settings)."""
     stop = stop or asyncio.Event()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
+    consumer = new_consumer(bootstrap, security=security)
     await consumer.start()
     printed = 0
     colour = out.isatty() if hasattr(out, "isatty") else False

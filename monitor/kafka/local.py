@@ -8,7 +8,7 @@ kept in the data dir.
 
 Command line::
 
-    python -m monitor.kafka_local up|down|status|jars [--port N] [--data-dir D]
+    python -m monitor.kafka.local up|down|status|jars [--port N] [--data-dir D]
 
 Environment:
 
@@ -80,7 +80,7 @@ class LocalKafkaError(RuntimeError):
 
 def repo_root() -> Path:
     """The checkout this module lives in (the folder holding ``deploy/kafka/pom.xml``)."""
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def pom_path() -> Path:
@@ -235,7 +235,7 @@ def _run_coro_sync(coro_factory, timeout: float) -> Any:
 
 async def _metadata_probe(bootstrap: str, timeout: float, options: Optional[dict[str, Any]] = None) -> bool:
     """A real Kafka Metadata request; True when the cluster lists at least one broker.
-    ``options``: TLS / SASL client options (monitor/kafka_security.py) for a secured cluster."""
+    ``options``: TLS / SASL client options (monitor/kafka/security.py) for a secured cluster."""
     from aiokafka.client import AIOKafkaClient
 
     request_ms = max(1000, int(timeout * 1000))
@@ -574,7 +574,7 @@ class LocalKafka:
             "num.io.threads": 4,
             "log.retention.hours": 168,
             "log.segment.bytes": 104857600,
-            # as large as news.raw's own max.message.bytes (monitor/stream/topics.py), so a
+            # as large as news.raw's own max.message.bytes (monitor/kafka/admin.py), so a
             # topic created by a producer before ensure_topics ran takes the same sizes
             "message.max.bytes": 64 * 1024 * 1024,
             "log.retention.check.interval.ms": 300000,
@@ -590,7 +590,7 @@ class LocalKafka:
 
     def write_properties(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        lines = ["# written by monitor/kafka_local.py -- regenerated on every `up`"]
+        lines = ["# written by monitor/kafka/local.py -- regenerated on every `up`"]
         lines += [f"{k}={v}" for k, v in self.properties().items()]
         tmp = self.props_file.with_suffix(".tmp")
         tmp.write_text("\n".join(lines) + "\n")
@@ -807,15 +807,15 @@ class LocalKafka:
 def _external_client_options() -> dict[str, Any]:
     """The TLS / SASL settings (NEWSMON_KAFKA_SECURITY_PROTOCOL, ...) for probing an
     external cluster; imported here only, so the rest of this module stays stdlib."""
-    from monitor.config import load_settings
-    from monitor.kafka_security import aiokafka_options
+    from monitor.settings import load_settings
+    from monitor.kafka.security import aiokafka_options
 
     return aiokafka_options(load_settings())
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m monitor.kafka_local",
+        prog="python -m monitor.kafka.local",
         description="Run a local single-node Kafka broker (KRaft) from Maven Central jars.",
     )
     parser.add_argument("command", choices=["up", "down", "status", "jars"])

@@ -18,10 +18,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
-from monitor.kafka_security import PLAINTEXT, ClientOptions
+from monitor.kafka.consumer import assign_all, new_consumer, seek_to_time, stop_consumer
+from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Article
-from monitor.sinks.console import assign_all, seek_to_time
 
 log = get_logger(__name__)
 
@@ -41,7 +41,7 @@ async def read_history(bootstrap: str, topic: str, *, since_ms: int | None = Non
 
     Raises TopicNotFound unless `missing_ok`, in which case a missing topic
     simply has no history."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
+    consumer = new_consumer(bootstrap, security=security)
     await consumer.start()
     try:
         if topic not in await consumer.topics():
@@ -58,18 +58,6 @@ async def read_history(bootstrap: str, topic: str, *, since_ms: int | None = Non
             yield record
     finally:
         await stop_consumer(consumer)
-
-
-async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
-    """consumer.stop(), minus an aiokafka quirk: a group-less consumer stopped
-    before its background task first ran raises CancelledError from stop()
-    although nobody cancelled us. A real cancellation still propagates."""
-    try:
-        await consumer.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
 
 
 async def _until_ends(consumer: AIOKafkaConsumer, tps: list[TopicPartition],

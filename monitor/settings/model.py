@@ -1,5 +1,7 @@
-"""Settings and topic names, from environment variables (prefix ``NEWSMON_``)
-over an optional ``newsmon.yaml`` (see monitor/configfile.py).
+"""Settings, from environment variables (prefix ``NEWSMON_``) over an
+optional ``newsmon.yaml`` (see monitor/settings/file.py). `Settings` extends
+the Kafka connection (connection.py) and holds the topic names (topics.py)
+and the sinks (sinks.py).
 
 ``KAFKA_BOOTSTRAP_SERVERS`` (no prefix) points newsmon at an existing
 cluster; when it is unset, the embedded local broker is used.
@@ -10,95 +12,27 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from dataclasses import fields
+from datetime import timedelta
 
-from monitor.kafka_security import SaslMechanism, SecurityProtocol
-from monitor.sinks.config import SinkList
+from pydantic import Field, ValidationError
+from pydantic_settings import SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from monitor.enrich.dedup import DedupConfig
+from monitor.errors import ConfigError
+from monitor.settings.connection import KafkaConnection
+from monitor.settings.file import YamlConfigSource
+from monitor.settings.sinks import SinkList
+from monitor.settings.topics import Topics
 
-
-class Topics(BaseSettings):
-    """Topic names; `NEWSMON_TOPIC_PREFIX` namespaces them (tests use it)."""
-
-    model_config = SettingsConfigDict(env_prefix="NEWSMON_TOPIC_", extra="ignore")
-
-    prefix: str = ""
-
-    def name(self, base: str) -> str:
-        return f"{self.prefix}{base}"
-
-    @property
-    def raw(self) -> str:
-        return self.name("news.raw")
-
-    @property
-    def prepared(self) -> str:
-        """Internal: cleaned, tagged, fingerprinted articles; one partition,
-        so every article meets every earlier one in dedup and stories."""
-        return self.name("news.prepared")
-
-    @property
-    def articles(self) -> str:
-        return self.name("news.articles")
-
-    @property
-    def duplicates(self) -> str:
-        return self.name("news.duplicates")
-
-    @property
-    def alerts(self) -> str:
-        return self.name("news.alerts")
-
-    @property
-    def deadletter(self) -> str:
-        return self.name("news.deadletter")
-
-    @property
-    def alerts_deadletter(self) -> str:
-        """Alerts a sink could not deliver, with the reason (see monitor/sinks/base.py)."""
-        return self.name("news.alerts.deadletter")
-
-    @property
-    def silences(self) -> str:
-        """Compacted: key = silence id, value = Silence JSON, tombstone = removed."""
-        return self.name("news.silences")
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class Settings(BaseSettings):
+class Settings(KafkaConnection):
     # hide_input_in_errors: a validation error must not print the input, secrets included
     model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore", populate_by_name=True,
                                       hide_input_in_errors=True)
 
-    bootstrap_servers: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "NEWSMON_BOOTSTRAP_SERVERS"),
-        description="external Kafka cluster; unset means the embedded local broker",
-    )
-    kafka_port: int = 9092
-    # a secured cluster (README, Secured clusters); checked and turned into
-    # client options by monitor/kafka_security.py
-    kafka_security_protocol: SecurityProtocol = Field(
-        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
-    kafka_sasl_mechanism: SaslMechanism = Field(
-        default="PLAIN", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with SASL_*)")
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = Field(
-        default=None, json_schema_extra={"env_only": True},
-        description="environment only (NEWSMON_KAFKA_SASL_PASSWORD); or kafka_sasl_password_file")
-    kafka_sasl_password_file: Path | None = Field(
-        default=None, description="file whose first line is the SASL password")
-    kafka_ssl_cafile: Path | None = Field(
-        default=None, description="PEM CA certificate(s) the broker's certificate is checked against; "
-        "default: the system's CAs")
-    kafka_ssl_certfile: Path | None = Field(default=None, description="PEM client certificate (mutual TLS)")
-    kafka_ssl_keyfile: Path | None = Field(default=None, description="PEM private key of the client certificate")
-    kafka_ssl_key_password: SecretStr | None = Field(
-        default=None, json_schema_extra={"env_only": True},
-        description="environment only (NEWSMON_KAFKA_SSL_KEY_PASSWORD): password of an encrypted keyfile")
-    kafka_ssl_check_hostname: bool = Field(
-        default=True, description="check the broker's host name against its certificate")
     app_id: str = "newsmon"
     worker_id: str | None = Field(
         default=None,
@@ -127,7 +61,7 @@ class Settings(BaseSettings):
     max_raw_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024,
         description="a news.raw message larger than this goes to the dead-letter topic unparsed "
-        "(the topic itself takes up to 64 MiB, see monitor/stream/topics.py)",
+        "(the topic itself takes up to 64 MiB, see monitor/kafka/admin.py)",
     )
     dedup: dict[str, float] = Field(
         default_factory=dict,
@@ -149,29 +83,15 @@ class Settings(BaseSettings):
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
         """Precedence: arguments, then environment, then newsmon.yaml, then defaults."""
-        from monitor.configfile import YamlConfigSource
-
         return init_settings, env_settings, dotenv_settings, YamlConfigSource(settings_cls), file_secret_settings
-
-    @model_validator(mode="after")
-    def _kafka_security(self) -> Settings:
-        from monitor.kafka_security import check
-
-        check(self)
-        return self
 
     def group_instance_id(self) -> str | None:
         if self.worker_id is None:
             return f"{self.app_id}-{socket.gethostname()}"
         return None if self.worker_id.lower() == "none" else self.worker_id
 
-    def dedup_config(self):
+    def dedup_config(self) -> DedupConfig:
         """DedupConfig with the overrides applied; unknown names are a clear error."""
-        from dataclasses import fields
-        from datetime import timedelta
-
-        from monitor.enrich.dedup import DedupConfig
-
         overrides = dict(self.dedup)
         if "ttl_hours" in overrides:
             overrides["ttl"] = timedelta(hours=overrides.pop("ttl_hours"))
@@ -190,17 +110,10 @@ class Settings(BaseSettings):
     def feeds_state(self) -> Path:
         return self.data_dir / "feeds-state.json"
 
-    def resolved_bootstrap(self) -> str:
-        return self.bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
-
 
 def load_settings(**overrides) -> Settings:
     """Settings for a command: an invalid value is a one-line ConfigError
     (``Error: kafka_sasl_username: required ...``, exit 1), not a traceback."""
-    from pydantic import ValidationError
-
-    from monitor.errors import ConfigError
-
     try:
         return Settings(**overrides)
     except ValidationError as exc:

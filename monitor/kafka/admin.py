@@ -20,10 +20,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from monitor.config import Settings
-from monitor.kafka_security import aiokafka_options
+from monitor.kafka.backoff import backoff_delays
+from monitor.kafka.security import aiokafka_options
 from monitor.log import get_logger
-from monitor.watch.publish import backoff_delays
+from monitor.settings import Settings
 
 log = get_logger(__name__)
 

@@ -27,12 +27,13 @@ import json
 import time
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
-from monitor.kafka_security import PLAINTEXT, ClientOptions
+from monitor.kafka.consumer import new_consumer, stop_consumer
+from monitor.kafka.history import read_history
+from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Alert
-from monitor.stream.history import read_history, stop_consumer
 
 log = get_logger(__name__)
 
@@ -48,9 +49,9 @@ async def replay_start_ms(bootstrap: str, group: str, topic: str, *,
     was produced: the one at its committed offset, or the earliest if none is
     committed. None if there is nothing to replay."""
     tp = TopicPartition(topic, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                                # committed offset gone with retention: faust restarts at the earliest too
-                                auto_offset_reset="earliest", **security)
+    consumer = new_consumer(bootstrap, group_id=group, security=security,
+                            # committed offset gone with retention: faust restarts at the earliest too
+                            auto_offset_reset="earliest")
     await consumer.start()
     try:
         if topic not in await consumer.topics():

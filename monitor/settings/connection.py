@@ -1,39 +1,77 @@
-"""Talking to a secured Kafka cluster: the ``kafka_*`` security settings
-turned into client options, in one place.
+"""Where Kafka is and how to talk to it: `KafkaConnection`, the bootstrap
+address and the ``kafka_*`` security settings, which `Settings` extends.
 
-Every Kafka client newsmon makes gets its options from here: aiokafka
-producers, consumers and admin clients through `aiokafka_options`, the faust
-worker through `faust_credentials`. A component that took a bootstrap address
-alone would connect in plaintext and fail against a secured cluster with a
-vague timeout, so the settings are also checked up front (`check`): every
-combination that would be ignored or cannot work is refused with the name of
-the setting at fault.
+Kafka helpers (monitor/kafka/) take this model, not the whole Settings, so
+they depend on what they use. A component that took a bootstrap address alone
+would connect in plaintext and fail against a secured cluster with a vague
+timeout, so the settings are checked up front (`check`): every combination
+that would be ignored or cannot work is refused with the name of the setting
+at fault. monitor/kafka/security.py turns them into client options.
 
 Secrets (the SASL password, a client key's password) come only from the
-environment or a file (monitor/configfile.py refuses them in newsmon.yaml);
+environment or a file (monitor/settings/file.py refuses them in newsmon.yaml);
 they are `SecretStr` and never logged.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from monitor.config import Settings
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
-# keyword arguments for AIOKafkaProducer / AIOKafkaConsumer / AIOKafkaAdminClient
-ClientOptions = Mapping[str, Any]
-PLAINTEXT: ClientOptions = MappingProxyType({})  # the default: no TLS, no SASL
-
 _SSL_FILES = ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile")
 _SASL_FIELDS = ("kafka_sasl_username", "kafka_sasl_password", "kafka_sasl_password_file")
+
+
+class KafkaConnection(BaseSettings):
+    """The cluster's address and security settings (environment ``NEWSMON_KAFKA_*``,
+    ``KAFKA_BOOTSTRAP_SERVERS``), checked when built."""
+
+    # hide_input_in_errors: a validation error must not print the input, secrets included
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)
+
+    bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "NEWSMON_BOOTSTRAP_SERVERS"),
+        description="external Kafka cluster; unset means the embedded local broker",
+    )
+    kafka_port: int = 9092
+    # a secured cluster (README, Secured clusters); checked and turned into
+    # client options by monitor/kafka/security.py
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        default="PLAIN", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with SASL_*)")
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, json_schema_extra={"env_only": True},
+        description="environment only (NEWSMON_KAFKA_SASL_PASSWORD); or kafka_sasl_password_file")
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, description="file whose first line is the SASL password")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="PEM CA certificate(s) the broker's certificate is checked against; "
+        "default: the system's CAs")
+    kafka_ssl_certfile: Path | None = Field(default=None, description="PEM client certificate (mutual TLS)")
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="PEM private key of the client certificate")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, json_schema_extra={"env_only": True},
+        description="environment only (NEWSMON_KAFKA_SSL_KEY_PASSWORD): password of an encrypted keyfile")
+    kafka_ssl_check_hostname: bool = Field(
+        default=True, description="check the broker's host name against its certificate")
+    @model_validator(mode="after")
+    def _kafka_security(self) -> KafkaConnection:
+        check(self)
+        return self
+
+    def resolved_bootstrap(self) -> str:
+        return self.bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
 
 
 def uses_tls(protocol: str) -> bool:
@@ -44,7 +82,7 @@ def uses_sasl(protocol: str) -> bool:
     return protocol.startswith("SASL_")
 
 
-def check(settings: Settings) -> None:
+def check(settings: KafkaConnection) -> None:
     """Raise ValueError naming every security setting that is missing,
     contradictory or unreadable (before anything connects)."""
     problems = _problems(settings)
@@ -57,7 +95,7 @@ def check(settings: Settings) -> None:
         raise ValueError("; ".join(problems))
 
 
-def _problems(s: Settings) -> list[str]:
+def _problems(s: KafkaConnection) -> list[str]:
     protocol = s.kafka_security_protocol
     problems: list[str] = []
     if protocol != "PLAINTEXT" and not s.bootstrap_servers:
@@ -96,7 +134,7 @@ def _problems(s: Settings) -> list[str]:
     return problems
 
 
-def sasl_password(settings: Settings) -> str | None:
+def sasl_password(settings: KafkaConnection) -> str | None:
     """The SASL password: the setting, else the file's first line (read at
     each connection, so a rotated file is picked up by a restarted client)."""
     if settings.kafka_sasl_password is not None:
@@ -107,7 +145,7 @@ def sasl_password(settings: Settings) -> str | None:
     return None
 
 
-def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+def ssl_context(settings: KafkaConnection) -> ssl.SSLContext | None:
     """The TLS context for SSL / SASL_SSL, None otherwise. Verifies the
     broker's certificate (against kafka_ssl_cafile, else the system CAs) and,
     unless kafka_ssl_check_hostname is off, its host name."""
@@ -130,36 +168,3 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 def _no_key_password() -> str:
     raise ValueError("kafka_ssl_keyfile is encrypted: set NEWSMON_KAFKA_SSL_KEY_PASSWORD")
-
-
-def aiokafka_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for every aiokafka client (producer, consumer, admin):
-    ``AIOKafkaConsumer(bootstrap_servers=..., **aiokafka_options(settings))``."""
-    protocol = settings.kafka_security_protocol
-    if protocol == "PLAINTEXT":
-        return {}
-    options: dict[str, Any] = {"security_protocol": protocol}
-    if uses_tls(protocol):
-        options["ssl_context"] = ssl_context(settings)
-    if uses_sasl(protocol):
-        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
-                       sasl_plain_username=settings.kafka_sasl_username,
-                       sasl_plain_password=sasl_password(settings))
-    return options
-
-
-def faust_credentials(settings: Settings) -> Any:
-    """``faust.App(broker_credentials=...)``: the same security for the worker's
-    own consumer, producer and topic creation; None for PLAINTEXT."""
-    protocol = settings.kafka_security_protocol
-    if protocol == "PLAINTEXT":
-        return None
-    import faust
-
-    if protocol == "SSL":
-        return faust.SSLCredentials(ssl_context(settings))
-    return faust.SASLCredentials(
-        username=settings.kafka_sasl_username, password=sasl_password(settings),
-        ssl_context=ssl_context(settings),  # None for SASL_PLAINTEXT; faust then says SASL_PLAINTEXT
-        mechanism=settings.kafka_sasl_mechanism,
-    )

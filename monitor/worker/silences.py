@@ -1,58 +1,20 @@
-"""Silences on Kafka: the compacted topic `news.silences` is their only home.
-
-Key = silence id, value = `Silence` JSON, a tombstone (no value) removes
-one. Compaction keeps the latest record per id, so the topic read from the
-beginning is always the current set, across restarts and for any number of
-workers; nobody needs a database or a shared file.
-
-The CLI publishes and removes; the worker `follow`s the topic into the
-`SilenceSet` its rule engine consults.
-"""
+"""The worker's view of the silences topic (monitor/kafka/silences.py):
+`follow` keeps a `SilenceSet` equal to the topic while the worker runs."""
 
 from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from monitor.kafka_security import PLAINTEXT, ClientOptions
+from monitor.kafka.backoff import backoff_delays
+from monitor.kafka.consumer import assign_all, new_consumer, stop_consumer
+from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
-from monitor.rules.silences import Silence, SilenceSet
-from monitor.sinks.console import assign_all
-from monitor.stream.history import read_history, stop_consumer
-from monitor.watch.publish import backoff_delays
+from monitor.rules.silences import SilenceSet
 
 log = get_logger(__name__)
-
-
-async def _send(bootstrap: str, topic: str, key: str, value: bytes | None, security: ClientOptions) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **security)
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, key=key.encode(), value=value)
-    finally:
-        await producer.stop()
-
-
-async def publish_silence(bootstrap: str, topic: str, silence: Silence, *,
-                          security: ClientOptions = PLAINTEXT) -> None:
-    """Store a silence (acknowledged by the broker when this returns)."""
-    await _send(bootstrap, topic, silence.id, silence.model_dump_json().encode(), security)
-
-
-async def remove_silence(bootstrap: str, topic: str, silence_id: str, *,
-                         security: ClientOptions = PLAINTEXT) -> None:
-    """Write the tombstone that removes a silence."""
-    await _send(bootstrap, topic, silence_id, None, security)
-
-
-async def load_silences(bootstrap: str, topic: str, *, security: ClientOptions = PLAINTEXT) -> SilenceSet:
-    """Every silence on the topic now (expired ones too: they stay until removed)."""
-    silences = SilenceSet()
-    async for record in read_history(bootstrap, topic, missing_ok=True, security=security):
-        silences.apply_record(record.key, record.value)
-    return silences
 
 
 async def follow(bootstrap: str, topic: str, silences: SilenceSet, *,
@@ -66,7 +28,7 @@ async def follow(bootstrap: str, topic: str, silences: SilenceSet, *,
     delays = backoff_delays(cap=5.0)
     resume: dict[TopicPartition, int] = {}  # next offset per partition, after a reconnect
     while not stop.is_set():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
+        consumer = new_consumer(bootstrap, security=security)
         try:
             await consumer.start()
             tps = await assign_all(consumer, topic, stop)

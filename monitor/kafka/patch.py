@@ -15,8 +15,8 @@ returns only after a capped exponential backoff (the client's
 `retry_backoff_ms`, doubling per consecutive failure, at most
 `MAX_BACKOFF` seconds). Every caller awaits the same update future, so all of
 them slow down together; a successful update is never delayed. Installed by
-the worker (monitor/stream/app.py) and the watchers' producer
-(monitor/watch/publish.py); idempotent. tests/reliability/test_broker_restart_worker.py
+the worker (monitor/worker/app.py) and the watchers' producer
+(monitor/kafka/producer.py); idempotent. tests/reliability/test_broker_restart_worker.py
 checks the log rate during an outage.
 """
 

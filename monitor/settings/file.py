@@ -1,4 +1,4 @@
-"""newsmon.yaml: the settings of monitor/config.py in one file, and `newsmon config show`.
+"""newsmon.yaml: the settings of monitor/settings/model.py in one file.
 
 The file is found through ``NEWSMON_CONFIG`` (an error if that file is missing),
 else ``./newsmon.yaml`` if present. Its keys are the setting names (an
@@ -13,17 +13,16 @@ the rule files' safe ruamel loader, so every mistake is reported as
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from monitor.errors import ConfigError, RuleFileError
+from monitor.settings.sinks import SINK_MODELS
 from monitor.yamldoc import YamlDoc, did_you_mean, read_yaml
 
 CONFIG_ENV = "NEWSMON_CONFIG"
@@ -117,8 +116,6 @@ def _describe(doc: YamlDoc, key: str, value: Any, exc: ValidationError) -> str:
         known = list(getattr(model, "model_fields", {}))
         return f"{doc.path}:{doc.key_line(key, *loc)}: {where}: unknown key{did_you_mean(bad, known)}"
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):  # sinks[i].type
-        from monitor.sinks.config import SINK_MODELS
-
         tags = list(SINK_MODELS)
         tag = str(err["ctx"].get("tag", ""))
         problem = f"unknown type {tag!r}{did_you_mean(tag, tags)}" if tag else "missing"
@@ -130,13 +127,11 @@ def _describe(doc: YamlDoc, key: str, value: Any, exc: ValidationError) -> str:
 def _data_loc(value: Any, loc: tuple) -> tuple[list[str | int], Any]:
     """Drop the union tags pydantic puts in error locations (``sinks.0.webhook.url``
     -> ``sinks[0].url``); also return the model the last tag selected."""
-    from monitor.sinks.config import SINK_MODELS as tagged
-
     out: list[str | int] = []
     model, current = None, value
     for part in loc:
-        if isinstance(part, str) and part in tagged and not (isinstance(current, dict) and part in current):
-            model = tagged[part]
+        if isinstance(part, str) and part in SINK_MODELS and not (isinstance(current, dict) and part in current):
+            model = SINK_MODELS[part]
             continue
         out.append(part)
         try:
@@ -144,34 +139,3 @@ def _data_loc(value: Any, loc: tuple) -> tuple[list[str | int], Any]:
         except (KeyError, IndexError, TypeError):
             current = None
     return out, model
-
-
-# --------------------------------------------------------------------- `newsmon config`
-
-
-@click.group("config")
-def config_cli() -> None:
-    """The configuration: newsmon.yaml (NEWSMON_CONFIG) under environment variables."""
-
-
-@config_cli.command("show")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML")
-def config_show(as_json: bool) -> None:
-    """Print the effective configuration, secrets masked; exit 1 if it is invalid."""
-    from monitor.config import load_settings
-
-    path = config_path()
-    effective = load_settings().model_dump(mode="json")  # SecretStr fields dump as '**********'
-    if as_json:
-        click.echo(json.dumps(effective, indent=2))
-        return
-    from io import StringIO
-
-    from ruamel.yaml import YAML
-
-    yaml = YAML()  # round-trip dumper: keeps the settings' order
-    yaml.default_flow_style = False
-    out = StringIO()
-    yaml.dump(effective, out)
-    source = f"{path} with environment overrides" if path else "environment only, no newsmon.yaml"
-    click.echo(f"# effective configuration ({source})\n{out.getvalue()}", nl=False)

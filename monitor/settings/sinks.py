@@ -1,7 +1,7 @@
 """What a sink is, as written under `sinks:` in newsmon.yaml or built by `newsmon sink ...`.
 
-Pure data and validation: no Kafka, no network. `build()` imports the sink's
-implementation lazily, so `newsmon config show` works without optional extras.
+Pure data and validation: no Kafka, no network. monitor/sinks/registry.py
+builds the sink each model describes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -24,9 +24,6 @@ from pydantic import (
 )
 
 from monitor.models import Severity
-
-if TYPE_CHECKING:
-    from monitor.sinks.base import Sink
 
 MASK = "**********"
 
@@ -62,9 +59,6 @@ class SinkConfigBase(BaseModel):
             digest = hashlib.sha256(self.target().encode()).hexdigest()[:8]
             self.name = f"{self.type}-{digest}"  # type: ignore[attr-defined]
         return self
-
-    def build(self) -> Sink:
-        raise NotImplementedError
 
 
 def _resolve_secret(value: SecretStr | None, env_name: str | None, what: str) -> str | None:
@@ -118,11 +112,6 @@ class WebhookSinkConfig(SinkConfigBase):
         secret = _resolve_secret(self.secret, self.secret_env, "secret_env")
         return secret.encode() if secret else None
 
-    def build(self) -> Sink:
-        from monitor.sinks.webhook import WebhookSink
-
-        return WebhookSink(self)
-
 
 class JsonlSinkConfig(SinkConfigBase):
     type: Literal["jsonl"]
@@ -132,11 +121,6 @@ class JsonlSinkConfig(SinkConfigBase):
 
     def target(self) -> str:
         return str(self.path.absolute())
-
-    def build(self) -> Sink:
-        from monitor.sinks.jsonl import JsonlSink
-
-        return JsonlSink(self)
 
 
 SUBJECT_FIELDS = dict.fromkeys(("severity", "title", "rule_id", "alert_id", "action", "revision"), "")
@@ -176,11 +160,6 @@ class EmailSinkConfig(SinkConfigBase):
 
     def smtp_password(self) -> str | None:
         return _resolve_secret(self.password, self.password_env, "password_env")
-
-    def build(self) -> Sink:
-        from monitor.sinks.email import EmailSink
-
-        return EmailSink(self)
 
 
 SINK_MODELS: dict[str, type[SinkConfigBase]] = {"webhook": WebhookSinkConfig, "jsonl": JsonlSinkConfig, "email": EmailSinkConfig}

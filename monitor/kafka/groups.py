@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from monitor.kafka_security import PLAINTEXT, ClientOptions
+from monitor.kafka.consumer import new_consumer
+from monitor.kafka.security import PLAINTEXT, ClientOptions
 
 
 @dataclass
@@ -40,7 +41,7 @@ async def sink_statuses(bootstrap: str, wanted: list[tuple[str, str, str]], *,
                         security: ClientOptions = PLAINTEXT) -> list[SinkStatus]:
     """Status of each (name, group id, topic)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **security)
+    consumer = new_consumer(bootstrap, security=security)
     await admin.start()
     await consumer.start()
     try:

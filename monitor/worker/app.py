@@ -7,7 +7,7 @@ runs on the single partition of news.prepared, where every article meets
 every earlier one whichever watcher or partition it came from. Delivery is
 at-least-once (faust's default): alert ids are deterministic, and a replay
 after a crash sends no alert the alert topics already hold
-(monitor/stream/replay.py).
+(monitor/worker/replay.py).
 """
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ import faust
 from pydantic import ValidationError
 from watchfiles import awatch
 
-from monitor.config import Settings
+from monitor.settings import Settings
 from monitor.errors import RuleFileError
-from monitor.kafka_patch import install as install_kafka_backoff
-from monitor.kafka_security import aiokafka_options, faust_credentials
+from monitor.kafka.patch import install as install_kafka_backoff
+from monitor.kafka.security import aiokafka_options, faust_credentials
 from monitor.log import get_logger
 from monitor.models import Alert, PreparedArticle, RawArticle, utcnow
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import RulesetError
 from monitor.rules.silences import SilenceSet
 from monitor.state import STORE_NAMES, StateStores
-from monitor.stream.http import Metrics, serve
-from monitor.stream.replay import CLOCK_MARGIN_MS, ReplayFence, alerts_sent_since, replay_start_ms
-from monitor.stream.silences import follow as follow_silences
+from monitor.worker.http import Metrics, serve
+from monitor.worker.replay import CLOCK_MARGIN_MS, ReplayFence, alerts_sent_since, replay_start_ms
+from monitor.worker.silences import follow as follow_silences
 
 log = get_logger(__name__)
 
@@ -56,13 +56,13 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
                **extra: Any) -> faust.App:
     """The worker's faust app; `feed_health` adds the in-process feed poller's
     health to /metrics (`newsmon run`)."""
-    install_kafka_backoff()  # no busy loop while the broker is down (monitor/kafka_patch.py)
+    install_kafka_backoff()  # no busy loop while the broker is down (monitor/kafka/patch.py)
     topics = settings.topics
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.resolved_bootstrap()}",
-        broker_credentials=faust_credentials(settings),  # TLS / SASL (monitor/kafka_security.py)
+        broker_credentials=faust_credentials(settings),  # TLS / SASL (monitor/kafka/security.py)
         value_serializer="raw",
         key_serializer="raw",
         store="memory://",  # tables restore from their changelog topics on start
@@ -150,7 +150,7 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         log.error("article_failed", article_id=article_id, reason=reason, tb=traceback.format_exc(limit=5))
         await dead_letter(event, key, reason, "processing_failed")
 
-    fence, fence_ready = ReplayFence(), asyncio.Event()  # monitor/stream/replay.py
+    fence, fence_ready = ReplayFence(), asyncio.Event()  # monitor/worker/replay.py
 
     @app.on_partitions_assigned.connect
     async def load_replay_fence(_sender, assigned, **_kwargs) -> None:

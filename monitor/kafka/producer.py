@@ -1,4 +1,4 @@
-"""A Kafka producer that waits for the broker instead of dropping messages.
+"""Kafka producers: `Publisher` waits for the broker instead of dropping messages.
 
 Watchers only mark an item done after `publish` returns, which means the
 broker acknowledged it (acks=all, idempotent producer), so a crash or a
@@ -8,25 +8,17 @@ broker outage never loses an item: it is retried, or redone after restart.
 from __future__ import annotations
 
 import asyncio
-import random
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
-from monitor.kafka_patch import install as install_kafka_backoff
-from monitor.kafka_security import PLAINTEXT, ClientOptions
+from monitor.kafka.backoff import backoff_delays
+from monitor.kafka.patch import install as install_kafka_backoff
+from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 
 log = get_logger(__name__)
-
-
-def backoff_delays(base: float = 0.5, cap: float = 30.0):
-    """Exponential backoff with full jitter, forever."""
-    attempt = 0
-    while True:
-        yield random.uniform(0, min(cap, base * 2**attempt))
-        attempt += 1
 
 
 class Publisher:
@@ -34,18 +26,18 @@ class Publisher:
                  security: ClientOptions = PLAINTEXT):
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
-        self.security = security  # monitor/kafka_security.py: aiokafka_options(settings)
+        self.security = security  # monitor/kafka/security.py: aiokafka_options(settings)
         self._producer: AIOKafkaProducer | None = None
         self.published = 0
 
     def _new_producer(self) -> AIOKafkaProducer:
-        install_kafka_backoff()  # no busy loop while the broker is down (monitor/kafka_patch.py)
+        install_kafka_backoff()  # no busy loop while the broker is down (monitor/kafka/patch.py)
         return AIOKafkaProducer(
             bootstrap_servers=self.bootstrap_servers,
             client_id=self.client_id,
             acks="all",
             enable_idempotence=True,
-            # as large as news.raw takes (RAW_MAX_MESSAGE_BYTES in monitor/stream/topics.py): an inbox
+            # as large as news.raw takes (RAW_MAX_MESSAGE_BYTES in monitor/kafka/admin.py): an inbox
             # file under NEWSMON_MAX_FILE_BYTES must never be refused here, or publish retries forever
             max_request_size=64 * 1024 * 1024,
             request_timeout_ms=30_000,
@@ -87,3 +79,15 @@ class Publisher:
         if self._producer is not None:
             await self._producer.stop()  # flushes pending sends
             self._producer = None
+
+
+async def send_one(bootstrap: str, topic: str, key: str, value: bytes | None, *,
+                   security: ClientOptions = PLAINTEXT) -> None:
+    """Send one record and wait for the broker's acknowledgement; no retries
+    (a command reports an unreachable broker instead of waiting for it)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **security)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, key=key.encode(), value=value)
+    finally:
+        await producer.stop()
