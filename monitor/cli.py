@@ -413,54 +413,21 @@ def kafka(args) -> None:
 # --------------------------------------------------------------------- offline
 
 
-def scan_record(result) -> dict:
-    """One line of `newsmon scan` output (schema documented in README)."""
-    article = result.article
-    return {
-        "id": article.id,
-        "title": article.title,
-        "published": article.published.isoformat() if article.published else None,
-        "source": article.agency or article.source,
-        "dateline": article.dateline,
-        "text": article.text,
-        "duplicate_of": article.duplicate_of,
-        "dup_kind": article.dup_kind,
-        "similarity": article.similarity,
-        "story_id": article.story_id,
-        "entities": [e.model_dump(mode="json") for e in article.entities],
-        "events": [e.model_dump(mode="json") for e in article.events],
-        "alerts": [
-            {"rule_id": a.rule_id, "alert_id": a.id, "severity": a.severity, "action": a.action}
-            for a in result.alerts
-        ],
-    }
-
-
 def _offline_pipeline(settings: Settings):
-    """The pipeline `scan` and `rules test` run: the daemon's, with in-memory state."""
-    from monitor.errors import RuleFileError
-    from monitor.pipeline import Pipeline
-    from monitor.rules.loader import RulesetError
+    from monitor.errors import RuleFileError, RulesetError
+    from monitor.offline.scan import offline_pipeline
 
     try:
-        return Pipeline.from_rules_dir(settings.rules_dir, dedup_config=settings.dedup_config())
+        return offline_pipeline(settings.rules_dir, settings.dedup_config())
     except (RulesetError, RuleFileError, ValueError) as exc:
         raise click.ClickException(f"rules are invalid:\n{exc}") from None
 
 
 def _read_inputs(paths, settings: Settings, command: str):
-    """(path, raw articles) per input file, in the order given; an unreadable
-    input gives a one-line error on stderr and is skipped."""
-    from monitor.watch.files import RejectedFile
-    from monitor.watch.reader import read_path
+    from monitor.offline.scan import read_inputs
 
-    for path in paths:
-        try:
-            raws = read_path(path, settings.max_file_bytes)
-        except (RejectedFile, OSError) as exc:
-            click.echo(f"newsmon {command}: {path}: {exc}", err=True)
-            continue
-        yield path, raws
+    return read_inputs(paths, settings.max_file_bytes,
+                       lambda path, exc: click.echo(f"newsmon {command}: {path}: {exc}", err=True))
 
 
 @main.command()
@@ -469,6 +436,8 @@ def _read_inputs(paths, settings: Settings, command: str):
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl")
 def scan(paths, rules_dir, fmt) -> None:
     """Run the whole pipeline over files, without Kafka. One JSON object per article."""
+    from monitor.offline.scan import scan_record
+
     settings = _settings(rules_dir=rules_dir)
     pipeline = _offline_pipeline(settings)
     read_any = False
@@ -499,7 +468,7 @@ def rules_check(directory) -> None:
     from monitor.enrich.tag import Tagger
     from monitor.pipeline import load_rules
     from monitor.rules.loader import RulesetError
-    from monitor.rules.selftest import run_inline_tests
+    from monitor.offline.selftest import run_inline_tests
 
     settings = _settings()
     directory = directory or settings.rules_dir
@@ -540,7 +509,7 @@ def rules_test(args, inputs, topic, since, as_json) -> None:
 
     DIR (default: the rules directory) may hold candidate rules, watchlists
     and events; the whole offline pipeline runs, stateful rules included."""
-    from monitor.rules.backtest import Report
+    from monitor.offline.backtest import Report
 
     directory, paths = _rules_test_args(args, inputs, topic, since)
     settings = _settings(rules_dir=directory)
@@ -587,7 +556,7 @@ def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -
 
     from aiokafka.errors import KafkaError
 
-    from monitor.rules.backtest import replay_article
+    from monitor.offline.backtest import replay_article
     from monitor.durations import parse_seconds
     from monitor.kafka.history import TopicNotFound, read_articles
 

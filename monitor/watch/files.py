@@ -27,7 +27,7 @@ from watchfiles import Change, awatch
 
 from monitor.log import get_logger
 from monitor.models import RawArticle, stable_id
-from monitor.kafka.producer import Publisher
+from monitor.watch.publishes import Publishes
 
 log = get_logger(__name__)
 
@@ -146,7 +146,7 @@ def _file_key(path: Path) -> tuple[str, str]:
 
 class InboxWatcher:
     def __init__(
-        self, dirs: Iterable[Path], publisher: Publisher, topic: str,
+        self, dirs: Iterable[Path], publisher: Publishes, topic: str,
         max_bytes: int = 10 * 1024 * 1024, settle_seconds: float = 0.3, ledger: Path | None = None,
     ):
         self.ledger = Ledger(ledger) if ledger is not None else None

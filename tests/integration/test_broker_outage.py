@@ -62,7 +62,7 @@ async def test_inbox_watcher_survives_broker_restart(own_broker, tmp_path):
 
 async def test_feed_poller_survives_broker_restart(own_broker, tmp_path, monkeypatch):
     from tests.integration.test_feed_watcher import ChangingFeed
-    from monitor.watch import feeds
+    from monitor.watch.feeds import common as feeds
     from monitor.watch.feeds import FeedConfig, FeedPoller
 
     monkeypatch.setattr(feeds, "MIN_INTERVAL", 0.05)

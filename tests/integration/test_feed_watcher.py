@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from monitor.watch import feeds
+from monitor.watch.feeds import common as feeds
 from monitor.watch.feeds import FeedConfig, FeedPoller
 from monitor.kafka.producer import Publisher
 from tests.kafka_util import read_topic

@@ -16,7 +16,8 @@ import ipaddress
 import pytest
 from aiohttp import web
 
-from monitor.watch import feeds
+from monitor.watch.feeds import common as feeds
+from monitor.watch.feeds import guard
 from monitor.watch.feeds import (
     FeedConfig,
     FeedConfigError,
@@ -197,7 +198,7 @@ async def test_deny_private_refuses_before_any_request(host, tmp_path):
 async def test_deny_private_holds_for_every_redirect_hop(tmp_path, monkeypatch):
     """127.0.0.2 stands in for a public host (the check is patched to say so);
     it redirects to 127.0.0.1, which stays private: the redirect is refused."""
-    monkeypatch.setattr(feeds, "is_public_address", lambda ip: str(ip) == "127.0.0.2")
+    monkeypatch.setattr(guard, "is_public_address", lambda ip: str(ip) == "127.0.0.2")
 
     async with LocalServer(feed_handler) as private:
         async def redirect(request):

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from monitor.watch import feeds
+from monitor.watch.feeds import common
 from monitor.watch.feeds import (
     FeedConfig,
     FeedConfigError,
@@ -361,7 +362,7 @@ def test_feed_config_validation(monkeypatch):
         FeedConfig(url="https://x.example/", name="x", interval=5)
     with pytest.raises(ValueError, match="Extra inputs"):
         FeedConfig(url="https://x.example/", name="x", intervall=60)
-    monkeypatch.setattr(feeds, "MIN_INTERVAL", 0.1)
+    monkeypatch.setattr(common, "MIN_INTERVAL", 0.1)
     assert FeedConfig(url="https://x.example/", name="x", interval=0.2).interval == 0.2
     assert FeedConfig.model_validate({"url": "https://x.example/", "name": "x", "interval": 1},
                                      context={"min_interval": 0.5}).interval == 1
@@ -539,7 +540,7 @@ def rss(items: list[tuple[str, str]], link_base: str = "https://news.example.org
 
 @pytest.fixture
 def fast(monkeypatch):
-    monkeypatch.setattr(feeds, "MIN_INTERVAL", 0.05)
+    monkeypatch.setattr(common, "MIN_INTERVAL", 0.05)
 
 
 async def test_items_are_seen_only_after_the_publish_returned(tmp_path, fast):

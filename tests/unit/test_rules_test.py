@@ -14,7 +14,7 @@ from monitor.cli import main
 from monitor.settings import REPO_ROOT
 from monitor.models import RawArticle
 from monitor.pipeline import Pipeline
-from monitor.rules.backtest import replay_article
+from monitor.offline.backtest import replay_article
 from tests.texts import FIRST, SECOND, UNRELATED
 
 RULES = """
