@@ -1,10 +1,10 @@
-"""faust wiring: topics, tables and the two agents that run the pure core.
+"""faust wiring: topics, tables, and the agents of monitor/worker/agents.py
+fed with faust's events.
 
 Nothing here decides anything about articles; it moves bytes between Kafka
-and the core. `prepare` (stateless: clean, tag, fingerprint) runs on every
-partition of news.raw; `decide` (dedup, stories, rules against the tables)
-runs on the single partition of news.prepared, where every article meets
-every earlier one whichever watcher or partition it came from. Delivery is
+and the core. `prepare` runs on every partition of news.raw; `decide` runs
+on the single partition of news.prepared, where every article meets every
+earlier one whichever watcher or partition it came from. Delivery is
 at-least-once (faust's default): alert ids are deterministic, and a replay
 after a crash sends no alert the alert topics already hold
 (monitor/worker/replay.py).
@@ -13,15 +13,11 @@ after a crash sends no alert the alert topics already hold
 from __future__ import annotations
 
 import asyncio
-import json
-import traceback
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import faust
-from pydantic import ValidationError
 from watchfiles import awatch
 
 from monitor.settings import Settings
@@ -29,27 +25,38 @@ from monitor.errors import RuleFileError
 from monitor.kafka.patch import install as install_kafka_backoff
 from monitor.kafka.security import aiokafka_options, faust_credentials
 from monitor.log import get_logger
-from monitor.models import Alert, PreparedArticle, RawArticle, utcnow
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import RulesetError
 from monitor.rules.silences import SilenceSet
 from monitor.state import STORE_NAMES, StateStores
+from monitor.worker.agents import SWEEP_KEY, Agents, Record
 from monitor.worker.http import Metrics, serve
-from monitor.worker.replay import CLOCK_MARGIN_MS, ReplayFence, alerts_sent_since, replay_start_ms
+from monitor.worker.replay import CLOCK_MARGIN_MS, alerts_sent_since, replay_start_ms
 from monitor.worker.silences import follow as follow_silences
 
 log = get_logger(__name__)
 
-SWEEP_KEY = "\x00sweep"  # key of the timer's tick on news.prepared; no article id looks like it
+class FaustOutbox:
+    """The agents' Outbox over faust topics; a topic a rule names is made on first use."""
+
+    def __init__(self, app: faust.App, partitions: int) -> None:
+        self.app, self.partitions = app, partitions
+        self.topics: dict[str, Any] = {}
+
+    def topic(self, name: str, partitions: int | None = None):
+        if name not in self.topics:
+            # internal=True: faust creates the topic, so a fresh cluster needs no set-up
+            self.topics[name] = self.app.topic(name, value_serializer="raw", key_serializer="raw",
+                                               internal=True, partitions=partitions or self.partitions)
+        return self.topics[name]
+
+    async def send(self, topic: str, key: bytes | str | None, value: bytes) -> None:
+        await self.topic(topic).send(key=key, value=value)
 
 
-def deadletter_record(reason: str, key: Any, payload: bytes | None, limit: int = 64 * 1024) -> bytes:
-    """What goes to the dead-letter topic: the reason and (a prefix of) the payload."""
-    text = (payload or b"")[:limit].decode("utf-8", "replace")
-    return json.dumps({
-        "reason": reason, "key": key if isinstance(key, str) else repr(key),
-        "payload_bytes": len(payload or b""), "payload_prefix": text,
-    }).encode()
+def _record(event) -> Record:
+    message = event.message
+    return Record(event.key, event.value, message.partition, message.offset, message.timestamp)
 
 
 def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] | None = None,
@@ -77,22 +84,17 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         web_enabled=settings.web_enabled,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        producer_max_request_size=64 * 1024 * 1024,  # as large as the topics take (topics.py)
+        producer_max_request_size=64 * 1024 * 1024,  # as large as the topics take (monitor/kafka/admin.py)
         consumer_max_fetch_size=64 * 1024 * 1024,
         datadir=str(settings.data_dir / "faust"),
         **extra,
     )
-
-    def topic(name: str, partitions: int | None = None):
-        # internal=True: faust creates the topic, so a fresh cluster needs no set-up
-        return app.topic(name, value_serializer="raw", key_serializer="raw",
-                         internal=True, partitions=partitions or settings.partitions)
-
-    raw_topic = topic(topics.raw)
+    outbox = FaustOutbox(app, settings.partitions)
+    raw_topic = outbox.topic(topics.raw)
     # one partition: every article meets every earlier one (README, Scaling)
-    prepared_topic = topic(topics.prepared, partitions=1)
-    out = {getattr(topics, name): topic(getattr(topics, name))
-           for name in ("articles", "duplicates", "alerts", "deadletter")}
+    prepared_topic = outbox.topic(topics.prepared, partitions=1)
+    for name in ("articles", "duplicates", "alerts", "deadletter"):
+        outbox.topic(getattr(topics, name))
     tables = {
         name: app.Table(name, default=None, partitions=1,
                         schema=faust.Schema(key_serializer="json", value_serializer="json"))
@@ -103,54 +105,13 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
     metrics.rules_loaded.set(len(pipeline.engine.compiled))
     if feed_health is not None:
         metrics.watch_feeds(feed_health)
-    processed_offsets: dict[int, int] = {}  # partition of news.raw -> last offset handled, for lag
-
-    async def send_json(topic_name: str, key: str, model) -> None:
-        if topic_name not in out:  # an extra destination named by a rule
-            out[topic_name] = topic(topic_name)
-        await out[topic_name].send(key=key.encode(), value=model.model_dump_json().encode())
-
-    async def dead_letter(event, key: str, reason: str, label: str) -> None:
-        await out[topics.deadletter].send(key=event.key, value=deadletter_record(reason, key, event.value))
-        metrics.deadletters.labels(label).inc()
-
-    async def poison(event, key: str, reason: str, label: str) -> None:
-        log.warning("poison_message", key=key, reason=reason)
-        await dead_letter(event, key, reason, label)
-
-    def event_key(event) -> str:
-        return event.key.decode("utf-8", "replace") if isinstance(event.key, bytes) else event.key
+    agents = Agents(pipeline, topics, outbox, metrics, max_raw_bytes=settings.max_raw_bytes)
+    fence, fence_ready = agents.fence, asyncio.Event()  # monitor/worker/replay.py
 
     @app.agent(raw_topic, name="prepare")
     async def prepare(stream):
-        """Stateless: runs on every partition of news.raw, on every worker."""
         async for event in stream.events():
-            key = event_key(event)
-            processed_offsets[event.message.partition] = event.message.offset
-            size = len(event.value or b"")
-            if size > settings.max_raw_bytes:  # refused before parsing: bounded memory and time
-                await poison(event, key, f"payload too large: {size} bytes > limit {settings.max_raw_bytes}",
-                             "too_large")
-                continue
-            try:
-                raw = RawArticle.model_validate_json(event.value)
-            except ValidationError as exc:
-                await poison(event, key, f"invalid RawArticle: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}",
-                             "invalid")
-                continue
-            try:
-                prepared = pipeline.prepare(raw)
-            except Exception as exc:  # one bad article never stops the stream
-                await failed(event, key, raw.id, exc)
-                continue
-            await prepared_topic.send(key=raw.id.encode(), value=prepared.model_dump_json().encode())
-
-    async def failed(event, key: str, article_id: str, exc: Exception) -> None:
-        reason = f"processing failed: {type(exc).__name__}: {exc}"
-        log.error("article_failed", article_id=article_id, reason=reason, tb=traceback.format_exc(limit=5))
-        await dead_letter(event, key, reason, "processing_failed")
-
-    fence, fence_ready = ReplayFence(), asyncio.Event()  # monitor/worker/replay.py
+            await agents.prepare(_record(event))
 
     @app.on_partitions_assigned.connect
     async def load_replay_fence(_sender, assigned, **_kwargs) -> None:
@@ -174,55 +135,15 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         finally:
             fence_ready.set()
 
-    async def publish_alerts(alerts: list[Alert], article_id: str | None) -> None:
-        for alert in alerts:
-            targets = [name for name in [topics.alerts, *(topics.name(d) for d in alert.destinations)]
-                       if not fence.already_sent(name, alert)]
-            if not targets:
-                metrics.replayed.inc()
-                continue
-            for topic_name in targets:
-                await send_json(topic_name, alert.id, alert)
-                fence.sent(topic_name, alert)
-            metrics.alerts.labels(alert.rule_id, alert.severity, alert.action).inc()
-            log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, action=alert.action,
-                     revision=alert.revision, article_id=article_id)
-        metrics.sync_silenced(pipeline.engine.silenced)
-
     @app.agent(prepared_topic, name="decide")
     async def decide(stream):
-        """Stateful: dedup, stories and rules, against the tables."""
         async for event in stream.events():
             # faust can hand out an event while tables are still recovering
             # (faust-streaming#216); the core must not see half-restored state
             await app.tables.recovery.completed.wait()
             await silences_loaded.wait()  # a silence set before start holds from the first article
             await fence_ready.wait()
-            fence.passed(int(event.message.timestamp * 1000))
-            replay_start = fence.take_replay_start()
-            if replay_start is not None:  # resolve notices a crash may have lost (the tables are recovered now)
-                since = datetime.fromtimestamp(replay_start / 1000, timezone.utc)
-                await publish_alerts(pipeline.engine.resolved_since(since), None)
-            key = event_key(event)
-            if key == SWEEP_KEY:  # the timer's tick: resolve alerts whose group went quiet
-                try:
-                    await publish_alerts(pipeline.sweep(utcnow()), None)
-                except Exception as exc:
-                    log.error("sweep_failed", error=f"{type(exc).__name__}: {exc}", tb=traceback.format_exc(limit=5))
-                continue
-            try:
-                prepared = PreparedArticle.model_validate_json(event.value)
-                result = pipeline.decide(prepared)
-            except Exception as exc:
-                await failed(event, key, key, exc)
-                continue
-            article = result.article
-            target = "duplicates" if article.is_duplicate else "articles"
-            await send_json(getattr(topics, target), article.id, article)
-            await publish_alerts(result.alerts, article.id)
-            log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,
-                     story_id=article.story_id, alerts=len(result.alerts))
-            observe(metrics, result)
+            await agents.decide(_record(event))
 
     @app.timer(interval=settings.sweep_interval)
     async def sweep_tick() -> None:
@@ -269,7 +190,7 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
                 return
             for tp, end in ends.items():
                 # until this worker handles its first message, lag counts from offset 0
-                done = processed_offsets.get(tp.partition, -1) + 1
+                done = agents.processed_offsets.get(tp.partition, -1) + 1
                 metrics.lag.labels(str(tp.partition)).set(max(0, (end or 0) - done))
 
         @app.task
@@ -307,21 +228,6 @@ async def reseek_after_each_rebalance(app: faust.App, settle: float = 3.0) -> No
                 log.info("source_partitions_reseeked", generation=generation)
                 continue
         await asyncio.sleep(1.0)
-
-
-def observe(metrics: Metrics, result) -> None:
-    """Count one processed article (its alerts are counted where they are published)."""
-    article = result.article
-    metrics.articles.labels("duplicate" if article.is_duplicate else "unique").inc()
-    if article.is_duplicate:
-        metrics.duplicates.labels(article.dup_kind or "unknown").inc()
-    for entity in article.entities:
-        metrics.entities.labels(entity.type).inc()
-    for event in article.events:
-        metrics.events.labels(event.type, event.modality).inc()
-    latency = (utcnow() - article.ingested_at).total_seconds()
-    if latency >= 0:
-        metrics.latency.observe(latency)
 
 
 async def watch_rules(pipeline: Pipeline, rules_dir: Path, metrics: Metrics | None = None,
