@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 setup: $(VENV)/.installed
-	$(PY) -m monitor.kafka.local jars
+	$(VENV)/bin/newsmon kafka jars
 
 run: setup
 	$(VENV)/bin/newsmon run

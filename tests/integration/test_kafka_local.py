@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from monitor.kafka import local as kafka_local
+from monitor.kafka.local import processes as kafka_local
 from monitor.kafka.local import LocalKafka, LocalKafkaError, bootstrap_servers, pick_port
 
 pytestmark = pytest.mark.kafka
