@@ -1,4 +1,5 @@
-# newsmon: `make run` sets everything up and runs the daemon; `make test` runs every test.
+# newsmon: `make run` sets everything up and runs the daemon; `make test` checks the layer
+# contracts (lint-imports) and the linter (ruff), then runs every test.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -18,6 +19,8 @@ run: setup
 	$(VENV)/bin/newsmon run
 
 test: setup
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check monitor
 	$(PY) -m pytest
 
 bench: setup

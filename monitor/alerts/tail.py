@@ -31,8 +31,8 @@ def format_alert(alert: Alert, colour: bool = False) -> str:
         sev = f"{_COLOURS.get(alert.severity, '')}{sev}{_RESET}"
     lines = [
         f"[{sev}] {alert.title}  ({alert.action}, rev {alert.revision})",
-        f"  rule {alert.rule_id}  alert {alert.id}  story {alert.story_id or '-'}"
-        f"  reports {alert.corroboration}  sources: {', '.join(alert.sources)}",
+        (f"  rule {alert.rule_id}  alert {alert.id}  story {alert.story_id or '-'}"
+         f"  reports {alert.corroboration}  sources: {', '.join(alert.sources)}"),
     ]
     for ref in alert.articles[-3:]:
         lines.append(f"  article {ref.id} {ref.source}: {ref.title or ref.url or ''}")

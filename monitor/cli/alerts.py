@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -31,9 +31,9 @@ def alerts() -> None:
 @click.option("--since", default=None, help="start this long ago, e.g. 2h, 30m, 7d")
 def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entities, since) -> None:
     """Print alerts as they arrive. Uses no consumer group: it never steals messages."""
-    from monitor.durations import parse_min_severity, parse_seconds
     from monitor.alerts.filter import alert_filter
     from monitor.alerts.tail import tail
+    from monitor.durations import parse_min_severity, parse_seconds
 
     settings = settings_for()
     try:
@@ -65,9 +65,9 @@ def alerts_silence(rule_id, duration, key, reason, rules_dir, force) -> None:
     """Mute RULE_ID (or one group of it) for a while. Silenced matches are counted, not alerted."""
     from datetime import timedelta
 
-    from monitor.rules.silences import Silence
     from monitor.durations import parse_seconds
     from monitor.kafka.silences import publish_silence
+    from monitor.rules.silences import Silence
 
     settings = settings_for(rules_dir=rules_dir)
     try:
@@ -90,8 +90,8 @@ def alerts_silence(rule_id, duration, key, reason, rules_dir, force) -> None:
 @click.option("--json", "as_json", is_flag=True, help="one JSON silence per line")
 def alerts_silences(show_all, as_json) -> None:
     """List silences in force, soonest to expire first, with the time left."""
-    from monitor.models import utcnow
     from monitor.kafka.silences import load_silences
+    from monitor.models import utcnow
 
     settings = settings_for()
     silences = _on_silences_topic(settings, lambda bootstrap, topic, security: load_silences(
@@ -152,10 +152,9 @@ def _on_silences_topic(settings: Settings, action):
 def _check_rule_id(rules_dir: Path, rule_id: str) -> None:
     """A silence for a misspelt rule would silently mute nothing: refuse it,
     with the closest ids. A rules directory that does not load only warns."""
-    from monitor.yamldoc import close_matches
-
     from monitor.enrich.tag import Tagger
     from monitor.pipeline import load_rules
+    from monitor.yamldoc import close_matches
 
     try:
         known = load_rules(rules_dir, Tagger.from_rules_dir(rules_dir)).by_id()
@@ -169,7 +168,7 @@ def _check_rule_id(rules_dir: Path, rule_id: str) -> None:
 
 
 def _utc(moment) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _span(delta) -> str:

@@ -44,8 +44,8 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
 
     from monitor.errors import RuleFileError
     from monitor.rules.loader import RulesetError
-    from monitor.worker.app import create_app
     from monitor.watch.runner import Watchers
+    from monitor.worker.app import create_app
 
     try:
         watchers = Watchers(settings) if watch_inbox else None

@@ -67,9 +67,9 @@ def rules() -> None:
 def rules_check(directory) -> None:
     """Validate every rule file; exit non-zero on any error."""
     from monitor.enrich.tag import Tagger
+    from monitor.offline.selftest import run_inline_tests
     from monitor.pipeline import load_rules
     from monitor.rules.loader import RulesetError
-    from monitor.offline.selftest import run_inline_tests
 
     settings = settings_for()
     directory = directory or settings.rules_dir
@@ -81,7 +81,7 @@ def rules_check(directory) -> None:
             click.echo(str(error), err=True)
         click.echo(f"{len(exc.errors)} error(s)", err=True)
         sys.exit(1)
-    except Exception as exc:  # watchlist or event definitions invalid
+    except Exception as exc:  # noqa: BLE001 -- watchlist or event definitions invalid
         click.echo(f"{directory}: error: {exc}", err=True)
         sys.exit(1)
     for warning in ruleset.warnings:
@@ -157,9 +157,9 @@ def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -
 
     from aiokafka.errors import KafkaError
 
-    from monitor.offline.backtest import replay_article
     from monitor.durations import parse_seconds
     from monitor.kafka.history import TopicNotFound, read_articles
+    from monitor.offline.backtest import replay_article
 
     try:
         since_ms = int((time.time() - parse_seconds(since)) * 1000) if since else None

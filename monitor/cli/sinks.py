@@ -11,12 +11,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from monitor.settings.sinks import (
-    EmailSinkConfig,
-    JsonlSinkConfig,
-    SinkConfigBase,
-    WebhookSinkConfig,
-)
+from monitor.settings.sinks import EmailSinkConfig, JsonlSinkConfig, SinkConfigBase, WebhookSinkConfig
 
 STOP_GRACE = 15.0  # seconds between SIGTERM and cancelling a delivery still under way
 
@@ -60,8 +55,8 @@ def _config(cls: type[SinkConfigBase], severity: str | None, **values: Any) -> S
 def _run(configs: list[SinkConfigBase] | None) -> None:
     """Run sinks until SIGINT/SIGTERM; a delivery still under way after the grace
     period is cancelled (its alert is not committed, so it comes again)."""
-    from monitor.settings import load_settings
     from monitor.log import configure_logging
+    from monitor.settings import load_settings
     from monitor.sinks.registry import build_sinks
     from monitor.sinks.runner import run_sinks
 
@@ -120,10 +115,10 @@ def sink_run(only: tuple[str, ...]) -> None:
 def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
     """Consumer group state and lag of the configured sinks, or of the sinks NAMES
     (e.g. one started with `newsmon sink webhook ... --name NAME`)."""
-    from monitor.settings import load_settings
-    from monitor.kafka.security import aiokafka_options
-    from monitor.sinks.runner import group_id
     from monitor.kafka.groups import sink_statuses
+    from monitor.kafka.security import aiokafka_options
+    from monitor.settings import load_settings
+    from monitor.sinks.runner import group_id
 
     settings = load_settings()
     configured = {s.name: s for s in settings.sinks}
@@ -136,7 +131,7 @@ def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
     try:
         statuses = asyncio.run(sink_statuses(settings.resolved_bootstrap(), wanted,
                                              security=aiokafka_options(settings)))
-    except Exception as exc:  # KafkaError, connection refused: one line, not a traceback
+    except Exception as exc:  # noqa: BLE001 -- KafkaError, connection refused: one line, not a traceback
         raise click.ClickException(f"cannot ask Kafka at {settings.resolved_bootstrap()}: {exc}") from None
     for status in statuses:
         click.echo(status.line())

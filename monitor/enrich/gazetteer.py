@@ -38,7 +38,7 @@ def _pycountry_names(c: Any) -> list[str]:
     out = []
     for n in names:
         if n and "," not in n:
-            out.append(n[4:] if n.startswith("the ") else n)
+            out.append(n.removeprefix("the "))
     return out
 
 

@@ -1,3 +1,4 @@
+# Over 500 lines: one decoding-and-cleaning pass whose steps share their regexes and tables; kept whole so the order of steps reads top to bottom.
 """Turn a RawArticle (plain text, HTML or markdown) into a clean Article.
 
 Why this exists: everything downstream (dedup, tagging, rules) must see the
@@ -36,7 +37,7 @@ import html as htmllib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor.models import Article, RawArticle
@@ -61,16 +62,16 @@ _MONTH = (
 _WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?"
 _ISO_DATE = re.compile(r"\b((?:19|20)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 # "May 18, 2024" / "Sept. 12, 2023"
-_MDY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", re.I)
+_MDY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 # "18 May 2024"
-_DMY = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH})\.?,?\s+((?:19|20)\d\d)\b", re.I)
+_DMY = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH})\.?,?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 
 # A metadata line some scrapers prepend: " date 2023-09-12 ..." (may continue
 # with the article on the same line, so only the prefix is consumed).
 _META_DATE_PREFIX = re.compile(
     r"^\s*(?:date|published|posted(?:\s+on)?|updated|last updated)\s*[:\-]?\s*"
     r"((?:19|20)\d\d-\d\d-\d\d)(?:[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?)?\s*",
-    re.I,
+    re.IGNORECASE,
 )
 # A line that is only a date, optionally with weekday: page chrome when it
 # comes before the headline, the article's own date when it follows it.
@@ -78,7 +79,7 @@ _BARE_DATE_LINE = re.compile(
     rf"^(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\.?\s+\d{{1,2}},?\s+(?:19|20)\d\d|"
     rf"\d{{1,2}}\s+{_MONTH}\.?,?\s+(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)"
     r"(?:\s*[|,]?\s*\d{1,2}:\d\d(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*[A-Z]{2,4})?)?$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -176,7 +177,7 @@ _DATELINE = re.compile(
     (?:,?\s+(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:,\s*(?P<year>(?:19|20)\d\d))?)?
     (?:\s*\((?P<agency>[A-Za-z][^()]{{1,39}})\))?
     \s*(?P<sep>--|—|–|\s-\s|:)?\s*""",
-    re.X,
+    re.VERBOSE,
 )
 # Breadcrumb trail: "Home > World > Asia", "Home / News", or the glued form
 # "HomeasiaNorth Korea's Kim ..." (section names run into the headline).
@@ -211,7 +212,7 @@ _JS_LINE = re.compile(
 _AD_MARKER = re.compile(
     r"^[-–—\s]*(?:advert[iy]?s(?:e|)ments?|ads?|sponsored(?: content)?|promoted|"
     r"story continues below(?: advertisement)?|continue reading below)[-–—\s]*$",
-    re.I,
+    re.IGNORECASE,
 )
 #: Comment forms and engagement prompts.
 _PROMPT = re.compile(
@@ -228,7 +229,7 @@ _PROMPT = re.compile(
     r"(?:we|this (?:web)?site) uses? cookies.*|"
     r"read (?:more|also|next)\s*:?|also read\s*:?|recommended(?: for you)?|"
     r"you might also like|print(?: this)?(?: article)?|email this(?: article)?)$",
-    re.I,
+    re.IGNORECASE,
 )
 #: Block headers whose following link-title lines are a list of other stories.
 _RELATED_HEADER = re.compile(
@@ -236,10 +237,10 @@ _RELATED_HEADER = re.compile(
     r"related(?: (?:articles?|stories|news|posts|coverage|topics|content))?|"
     r"you may also like|also on [\w .]{1,30}|trending(?: now)?|top stories|"
     r"latest news|editor'?s picks|recommended stories|read more on this)\s*:?$",
-    re.I,
+    re.IGNORECASE,
 )
 #: Legal disclaimer header; the unit after it is the disclaimer body.
-_DISCLAIMER_HEADER = re.compile(r"^(?:legal\s+)?disclaimer\s*:?$", re.I)
+_DISCLAIMER_HEADER = re.compile(r"^(?:legal\s+)?disclaimer\s*:?$", re.IGNORECASE)
 #: Disclaimer body text without a header (searched only when a keyword of
 #: _DISCLAIMER_WORDS occurs, which keeps the per-unit cost low).
 _DISCLAIMER_WORDS = ("warranty", "liability", "rights reserved", "rewritten", "copyright", "©", "(c)")
@@ -249,7 +250,7 @@ _DISCLAIMER_TEXT = re.compile(
     r"^(?:copyright\s*)?(?:©|\(c\)|copyright)\s*(?:19|20)\d\d\b.{0,80}$|"
     r"^(?:©|\(c\)).{0,80}$|(?:^|\.\s+)all rights reserved\.?$|"
     r"may not be (?:published|reproduced), broadcast, rewritten",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -258,26 +259,26 @@ def _is_disclaimer(s: str) -> bool:
     return any(w in low for w in _DISCLAIMER_WORDS) and bool(_DISCLAIMER_TEXT.search(s))
 #: Photo captions: "view larger image ..." widgets, and units that are
 #: explicitly about a photo and end with a photo credit "(Yonhap)".
-_VIEW_LARGER = re.compile(r"^(?:view larger image|enlarge this image|click to enlarge)\b", re.I)
+_VIEW_LARGER = re.compile(r"^(?:view larger image|enlarge this image|click to enlarge)\b", re.IGNORECASE)
 _CREDIT_END = re.compile(r"\((?:[A-Z][\w.&/' \-]{1,40}|[A-Z]{2,}[^()]{0,40})\)\s*$")
 _PHOTO_CUE = re.compile(
     r"\((?:L|R|C|\d(?:st|nd|rd|th) (?:from )?[LR])\)|\b(?:this|file|in this|a) (?:file )?"
     r"(?:photo|image|picture|handout)\b|^(?:photo|image|picture)\s*:|\bphoto (?:taken|released|shows)\b",
-    re.I,
+    re.IGNORECASE,
 )
 #: Standalone image credit lines: "Photo: Reuters", "(AP Photo/Ahn Young-joon)".
 _PHOTO_CREDIT = re.compile(
     r"^(?:\(?(?:AP|AFP|Reuters|EPA|Getty)(?: Images)? ?Photo[^)]{0,60}\)?|"
     r"(?:photo|image|picture)(?: source)?\s*[:,]\s*.{1,50}|getty images|"
     r"image caption,?|media caption,?)$",
-    re.I,
+    re.IGNORECASE,
 )
 #: End-of-story markers and agency slugs: "(end)", "(Yonhap)", "mk.rk", "/jk/".
 _END_MARKER_TAIL = re.compile(r"\s*\((?:end|END|End)\)\s*$")  # only tried on units ending in ")"
 _STANDALONE_PAREN = re.compile(r"^\((?:[^()]{1,40}|With [^()]{1,60})\)$")
 _AGENCY_SLUG = re.compile(r"^/?[a-z]{1,4}(?:[./][a-z]{1,4}){1,3}/?$")
 _AGENCY_CREDITS = re.compile(
-    r"^\((?:(?:Additional )?Reporting|Writing|Editing|Compiled|Translated) by [^()]{2,200}\)$", re.I
+    r"^\((?:(?:Additional )?Reporting|Writing|Editing|Compiled|Translated) by [^()]{2,200}\)$", re.IGNORECASE
 )
 #: Tracking codes: one long token mixing letters and many digits
 #: ("MENAFN12092023000071011013ID1107050546").
@@ -378,7 +379,7 @@ _TRACKING_PARAMS = re.compile(
     r"smid|smtyp|sr_share|share|via|spm|s_cid|cid|icid|ncid|mbid|__twitter_impression|"
     r"rss|feed|outputtype|amp|taid|tpcc|soc_src|soc_trk|at_medium|at_campaign|"
     r"guccounter|guce_referrer\w*)$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -396,8 +397,7 @@ def canonical_url(url: str | None) -> str | None:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
         return None
-    if host.startswith("www."):
-        host = host[4:]
+    host = host.removeprefix("www.")
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = sorted(
@@ -429,8 +429,8 @@ class _Meta:
     language: str | None = None
 
 
-_PAGE_MARKERS = re.compile(r"<\s*(?:html|body|head)\b", re.I)
-_BLOCK_END = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/blockquote)\b[^>]{0,200}>", re.I)
+_PAGE_MARKERS = re.compile(r"<\s*(?:html|body|head)\b", re.IGNORECASE)
+_BLOCK_END = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/blockquote)\b[^>]{0,200}>", re.IGNORECASE)
 _ANY_TAG = re.compile(r"<[^>]{0,2000}>")
 
 
@@ -456,14 +456,14 @@ def _from_html(html: str, url: str | None, meta: _Meta) -> str:
             # search would happily pick up the page header's "today" date
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
-    except Exception:  # trafilatura raises assorted lxml errors on broken input
+    except Exception:  # noqa: BLE001 -- trafilatura raises assorted lxml errors on broken input
         doc = None
     get = doc.get if isinstance(doc, dict) else (lambda k: getattr(doc, k, None))
     text = get("text") if doc is not None else None
     if not text:
         try:
             return trafilatura.html2txt(html) or ""
-        except Exception:
+        except Exception:  # noqa: BLE001 -- as above: no text rather than a crash
             return ""
     meta.title = get("title") or None
     meta.byline = get("author") or None
@@ -474,19 +474,19 @@ def _from_html(html: str, url: str | None, meta: _Meta) -> str:
 
 
 _MD_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^```.*?^```\s*$", re.M | re.S), ""),  # fenced code
+    (re.compile(r"^```.*?^```\s*$", re.MULTILINE | re.DOTALL), ""),  # fenced code
     (re.compile(r"!\[[^\]]{0,300}\]\([^)]{0,500}\)"), ""),  # images
     (re.compile(r"\[([^\]]{0,300})\]\([^)]{0,500}\)"), r"\1"),  # links -> text
     (re.compile(r"<[^>\n]{1,300}>"), ""),  # inline html tags
-    (re.compile(r"^\s{0,3}>\s?", re.M), ""),  # blockquote
-    (re.compile(r"^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+", re.M), ""),  # list markers
-    (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^\s{0,3}>\s?", re.MULTILINE), ""),  # blockquote
+    (re.compile(r"^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+", re.MULTILINE), ""),  # list markers
+    (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.MULTILINE), ""),  # horizontal rules
     (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
     (re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?!\w)"), r"\1"),  # italic *x*
     (re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)_(?![\w_])"), r"\1"),  # italic _x_
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
 ]
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.M)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.MULTILINE)
 
 
 def _from_markdown(md: str, meta: _Meta) -> str:
@@ -720,13 +720,13 @@ _SCRIPTS: list[tuple[str, re.Pattern[str]]] = [
     ("th", re.compile(r"[\u0e00-\u0e7f]")),
 ]
 _STOPWORDS = {
-    "en": "the and of to in is that for was on with said by as from have has".split(),
-    "fr": "le la les des est et une dans pour que qui sur par avec du au".split(),
-    "de": "der die das und ist nicht ein eine mit den von zu sich auf für".split(),
-    "es": "el la los las del que y en por con para una es se al".split(),
-    "it": "il la che di e per una sono con del della non gli nel".split(),
-    "pt": "o a os que de do da em para com uma não por é ao".split(),
-    "nl": "de het een en van is dat op te zijn met voor niet aan".split(),
+    "en": ["the", "and", "of", "to", "in", "is", "that", "for", "was", "on", "with", "said", "by", "as", "from", "have", "has"],
+    "fr": ["le", "la", "les", "des", "est", "et", "une", "dans", "pour", "que", "qui", "sur", "par", "avec", "du", "au"],
+    "de": ["der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit", "den", "von", "zu", "sich", "auf", "für"],
+    "es": ["el", "la", "los", "las", "del", "que", "y", "en", "por", "con", "para", "una", "es", "se", "al"],
+    "it": ["il", "la", "che", "di", "e", "per", "una", "sono", "con", "del", "della", "non", "gli", "nel"],
+    "pt": ["o", "a", "os", "que", "de", "do", "da", "em", "para", "com", "uma", "não", "por", "é", "ao"],
+    "nl": ["de", "het", "een", "en", "van", "is", "dat", "op", "te", "zijn", "met", "voor", "niet", "aan"],
 }
 _STOP_INDEX = {w: lang for lang, ws in _STOPWORDS.items() for w in ws}
 _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
@@ -794,7 +794,7 @@ def _as_datetime(d: date, raw: RawArticle) -> datetime:
     for cand in (raw.published, raw.updated):
         if cand is not None and cand.date() == d:
             return cand
-    return datetime.combine(d, time(0, 0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(0, 0), tzinfo=UTC)
 
 
 def _resolve_published(meta: _Meta, raw: RawArticle, context_text: str) -> datetime | None:

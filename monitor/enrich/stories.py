@@ -20,8 +20,8 @@ import math
 import operator
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from itertools import repeat
-from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -32,11 +32,7 @@ from monitor.state import Store
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _ASCII_TOKEN = re.compile(r"[A-Za-z]{3,}")  # _TOKEN on ASCII text
 _STOP = frozenset(
-    """the and for that with was were are has have had this from his her its their they them
-    said says will would could should may might not but also been being which who whom what when
-    where while after before about over into than then there these those such other more most
-    some any all one two three first last new year years day days week monday tuesday wednesday
-    thursday friday saturday sunday told reported according reuters yonhap image photo""".split())
+    ["the", "and", "for", "that", "with", "was", "were", "are", "has", "have", "had", "this", "from", "his", "her", "its", "their", "they", "them", "said", "says", "will", "would", "could", "should", "may", "might", "not", "but", "also", "been", "being", "which", "who", "whom", "what", "when", "where", "while", "after", "before", "about", "over", "into", "than", "then", "there", "these", "those", "such", "other", "more", "most", "some", "any", "all", "one", "two", "three", "first", "last", "new", "year", "years", "day", "days", "week", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "told", "reported", "according", "reuters", "yonhap", "image", "photo"])
 
 
 class StoryConfig(BaseModel):
@@ -59,7 +55,7 @@ class StoryConfig(BaseModel):
 def _ts(dt: datetime | None) -> float | None:
     if dt is None:
         return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def _normalize(weights: dict[str, float], keep: int) -> dict[str, float]:

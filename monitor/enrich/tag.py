@@ -22,9 +22,9 @@ from typing import NamedTuple
 
 import ahocorasick
 
+from monitor.enrich.entities import EntitySpec
 from monitor.enrich.events import EventCatalog
 from monitor.enrich.sentences import paragraph_spans
-from monitor.enrich.entities import EntitySpec
 from monitor.enrich.watchlist import Watchlist
 from monitor.models import Article, EntityTag, Mention
 
@@ -60,7 +60,7 @@ def _translate(s: str) -> str:
 _SPACE_RUN = re.compile(r"(?: \s|[^\S ])\s*")
 _NON_ALNUM = re.compile(r"[\W_]")  # exactly the characters for which str.isalnum() is false
 _ASCII_BOUNDARY = bytes(i if chr(i).isalnum() else 0x20 for i in range(128)) + b"\x20" * 128
-_HONORIFIC = re.compile(r"^(Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Pres|Prof|St)(\.?) ", re.I)
+_HONORIFIC = re.compile(r"^(Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Pres|Prof|St)(\.?) ", re.IGNORECASE)
 
 
 def _collapse(s: str) -> tuple[str, list[int], list[int]]:

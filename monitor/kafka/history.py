@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -101,8 +101,8 @@ async def read_articles(bootstrap: str, topic: str, since_ms: int | None = None,
         except ValidationError:
             unreadable += 1
             continue
-        at = article.processed_at or datetime.fromtimestamp(record.timestamp / 1000, timezone.utc)
-        at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+        at = article.processed_at or datetime.fromtimestamp(record.timestamp / 1000, UTC)
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
         label = f"{record.topic}[{record.partition}]@{record.offset}"
         found.append((HistoricArticle(label, at, article), record.partition, record.offset))
     found.sort(key=lambda item: (item[0].at, item[1], item[2]))

@@ -16,7 +16,16 @@ from monitor.models import Article, EntityTag
 from monitor.rules.evidence import Evidence
 from monitor.rules.loader import Ruleset, expand
 from monitor.rules.schema import (
-    AllCond, AnyCond, ArgumentSpec, DuplicateCond, EntityCond, EventCond, MacroCond, NotCond, SourceCond, TextCond,
+    AllCond,
+    AnyCond,
+    ArgumentSpec,
+    DuplicateCond,
+    EntityCond,
+    EventCond,
+    MacroCond,
+    NotCond,
+    SourceCond,
+    TextCond,
 )
 
 

@@ -29,7 +29,6 @@ from monitor.rules.schema import Rule
 from monitor.state import Store
 
 
-
 def dependency_order(rules: list[Rule]) -> list[Rule]:
     """Rules in the given order, except that a rule comes after the rule it
     correlates with: when one article makes both fire, the partner's firing

@@ -36,7 +36,13 @@ from monitor.durations import timestamp
 from monitor.models import Alert, Article, ArticleRef, EventTag, stable_id, utcnow
 from monitor.rules import lifecycle
 from monitor.rules.conditions import (
-    Predicate, RegexBank, View, article_keys, compile_condition, phrase_automaton, required_keys,
+    Predicate,
+    RegexBank,
+    View,
+    article_keys,
+    compile_condition,
+    phrase_automaton,
+    required_keys,
 )
 from monitor.rules.correlate import Correlations, dependency_order
 from monitor.rules.evidence import Evidence

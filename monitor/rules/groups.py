@@ -9,10 +9,8 @@ seen (`new_term`) and which firings of two rules belong together
 
 from __future__ import annotations
 
-
 from monitor.models import Article, stable_id
 from monitor.rules.evidence import Evidence
-
 
 
 def selector_values(selector: str, article: Article, evidence: Evidence) -> list[str]:

@@ -25,8 +25,18 @@ from ruamel.yaml.error import YAMLError
 
 from monitor.errors import RulesetError
 from monitor.rules.schema import (
-    CONDITION_KEYS, AllCond, AnyCond, EntityCond, EventCond, MacroCond, NotCond, Rule,
-    RuleFile, TextCond, format_duration, suggest,
+    CONDITION_KEYS,
+    AllCond,
+    AnyCond,
+    EntityCond,
+    EventCond,
+    MacroCond,
+    NotCond,
+    Rule,
+    RuleFile,
+    TextCond,
+    format_duration,
+    suggest,
 )
 from monitor.yamldoc import check_tree, node_at, plain, position, roundtrip_yaml
 

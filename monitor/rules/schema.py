@@ -16,11 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
-    PlainSerializer, Tag, WithJsonSchema, field_validator, model_serializer, model_validator,
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -173,17 +183,7 @@ def condition_key(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[EntityCond, Tag("entity")],
-        Annotated[EventCond, Tag("event")],
-        Annotated[TextCond, Tag("text")],
-        Annotated[SourceCond, Tag("source")],
-        Annotated[DuplicateCond, Tag("duplicate")],
-        Annotated[AllCond, Tag("all")],
-        Annotated[AnyCond, Tag("any")],
-        Annotated[NotCond, Tag("not")],
-        Annotated[MacroCond, Tag("macro")],
-    ],
+    Annotated[EntityCond, Tag("entity")] | Annotated[EventCond, Tag("event")] | Annotated[TextCond, Tag("text")] | Annotated[SourceCond, Tag("source")] | Annotated[DuplicateCond, Tag("duplicate")] | Annotated[AllCond, Tag("all")] | Annotated[AnyCond, Tag("any")] | Annotated[NotCond, Tag("not")] | Annotated[MacroCond, Tag("macro")],
     Discriminator(
         condition_key,
         custom_error_type="unknown_condition",

@@ -10,10 +10,9 @@ cluster; when it is unset, the embedded local broker is used.
 from __future__ import annotations
 
 import socket
-from pathlib import Path
-
 from dataclasses import fields
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field, ValidationError
 from pydantic_settings import SettingsConfigDict

@@ -12,10 +12,10 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from monitor.models import Alert
-from monitor.sinks.base import DeliveryError, PermanentDeliveryError, Sink
-from monitor.settings.sinks import EmailSinkConfig
 from monitor.alerts.tail import format_alert
+from monitor.models import Alert
+from monitor.settings.sinks import EmailSinkConfig
+from monitor.sinks.base import DeliveryError, PermanentDeliveryError, Sink
 
 
 def build_message(config: EmailSinkConfig, alert: Alert, raw: bytes) -> EmailMessage:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from monitor.models import Alert
-from monitor.sinks.base import Sink
 from monitor.settings.sinks import JsonlSinkConfig
+from monitor.sinks.base import Sink
 
 
 class RotatingJsonl:

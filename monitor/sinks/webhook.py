@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from monitor.models import Alert
-from monitor.sinks.base import DeliveryError, PermanentDeliveryError, Sink
 from monitor.settings.sinks import WebhookSinkConfig
+from monitor.sinks.base import DeliveryError, PermanentDeliveryError, Sink
 from monitor.sinks.slack import slack_payload
 
 SIGNATURE_HEADER = "X-Newsmon-Signature"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from monitor.settings import Settings
+from monitor.kafka.producer import Publisher
 from monitor.kafka.security import aiokafka_options
 from monitor.log import get_logger
+from monitor.settings import Settings
 from monitor.watch.feeds import FeedPoller, load_feeds
 from monitor.watch.files import InboxWatcher
-from monitor.kafka.producer import Publisher
 
 log = get_logger(__name__)
 

@@ -87,7 +87,7 @@ class Agents:
             return
         try:
             prepared = self.pipeline.prepare(raw)
-        except Exception as exc:  # one bad article never stops the stream
+        except Exception as exc:  # noqa: BLE001 -- one bad article never stops the stream
             await self._failed(record, key, raw.id, exc)
             return
         await self.outbox.send(self.topics.prepared, raw.id.encode(), prepared.model_dump_json().encode())
@@ -104,13 +104,13 @@ class Agents:
         if key == SWEEP_KEY:  # the timer's tick: resolve alerts whose group went quiet
             try:
                 await self.publish_alerts(self.pipeline.sweep(utcnow()), None)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 -- a failed sweep is retried at the next tick
                 log.error("sweep_failed", error=f"{type(exc).__name__}: {exc}", tb=traceback.format_exc(limit=5))
             return
         try:
             prepared = PreparedArticle.model_validate_json(record.value)
             result = self.pipeline.decide(prepared)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- one bad article never stops the stream
             await self._failed(record, key, key, exc)
             return
         article = result.article

@@ -20,7 +20,6 @@ from typing import Any
 import faust
 from watchfiles import awatch
 
-from monitor.settings import Settings
 from monitor.errors import RuleFileError
 from monitor.kafka.patch import install as install_kafka_backoff
 from monitor.kafka.security import aiokafka_options, faust_credentials
@@ -28,6 +27,7 @@ from monitor.log import get_logger
 from monitor.pipeline import Pipeline
 from monitor.rules.loader import RulesetError
 from monitor.rules.silences import SilenceSet
+from monitor.settings import Settings
 from monitor.state import STORE_NAMES, StateStores
 from monitor.worker.agents import SWEEP_KEY, Agents, Record
 from monitor.worker.http import Metrics, serve
@@ -243,7 +243,7 @@ async def watch_rules(pipeline: Pipeline, rules_dir: Path, metrics: Metrics | No
             if metrics:
                 metrics.reloads.labels("failed").inc()
             continue
-        except Exception as exc:  # never let a reload kill the worker
+        except Exception as exc:  # noqa: BLE001 -- never let a reload kill the worker
             log.error("rules_reload_failed", errors=[f"{type(exc).__name__}: {exc}"], kept="previous ruleset")
             if metrics:
                 metrics.reloads.labels("failed").inc()

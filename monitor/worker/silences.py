@@ -47,10 +47,10 @@ async def follow(bootstrap: str, topic: str, silences: SilenceSet, *,
                     for record in records:
                         silences.apply_record(record.key, record.value)
                         resume[tp] = record.offset + 1
-                if ready is not None and not ready.is_set():
-                    if all([await consumer.position(tp) >= ends[tp] for tp in tps]):
-                        log.info("silences_loaded", silences=len(silences))
-                        ready.set()
+                if ready is not None and not ready.is_set() and all(
+                        [await consumer.position(tp) >= ends[tp] for tp in tps]):
+                    log.info("silences_loaded", silences=len(silences))
+                    ready.set()
             return
         except KafkaError as exc:
             delay = next(delays)

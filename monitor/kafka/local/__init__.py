@@ -24,8 +24,14 @@ secure.py (TLS / SASL listeners), broker.py (`LocalKafka`).
 
 from monitor.kafka.local.broker import KafkaStatus, LocalKafka
 from monitor.kafka.local.paths import (
-    DEFAULT_PORT, LocalKafkaError, bootstrap_servers, default_data_dir, default_home, default_port,
-    external_bootstrap, repo_root,
+    DEFAULT_PORT,
+    LocalKafkaError,
+    bootstrap_servers,
+    default_data_dir,
+    default_home,
+    default_port,
+    external_bootstrap,
+    repo_root,
 )
 from monitor.kafka.local.probe import probe_metadata
 from monitor.kafka.local.processes import pick_port

@@ -11,23 +11,39 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
-
+from typing import Any, Self
 
 from monitor.kafka.local.paths import (
-    CLUSTER_ID_FILE, HOST, KRAFT_SUBDIR, LOG_SUBDIR, LocalKafkaError, MAIN_CLASS, PID_FILE, PROPS_FILE, SERVER_LOG, STAMP_FILE, STDOUT_LOG, default_data_dir, default_home, default_port, log4j_config_path, pom_path,
+    CLUSTER_ID_FILE,
+    HOST,
+    KRAFT_SUBDIR,
+    LOG_SUBDIR,
+    MAIN_CLASS,
+    PID_FILE,
+    PROPS_FILE,
+    SERVER_LOG,
+    STAMP_FILE,
+    STDOUT_LOG,
+    LocalKafkaError,
+    default_data_dir,
+    default_home,
+    default_port,
+    log4j_config_path,
+    pom_path,
 )
-from monitor.kafka.local.processes import _cmdline, _new_cluster_id, _pid_alive, _port_in_use, _tail, _tcp_open
 from monitor.kafka.local.probe import _run_coro_sync, _warm_group_coordinator, probe_metadata
+from monitor.kafka.local.processes import _cmdline, _new_cluster_id, _pid_alive, _port_in_use, _tail, _tcp_open
 from monitor.kafka.local.secure import SecureListeners
+
 
 @dataclasses.dataclass(frozen=True)
 class KafkaStatus:
     running: bool
     answering: bool
     bootstrap: str
-    pid: Optional[int]
+    pid: int | None
     data_dir: str
     port: int
 
@@ -48,17 +64,17 @@ class LocalKafka:
 
     def __init__(
         self,
-        port: Optional[int] = None,
-        controller_port: Optional[int] = None,
-        data_dir: Optional[os.PathLike | str] = None,
-        home: Optional[os.PathLike | str] = None,
+        port: int | None = None,
+        controller_port: int | None = None,
+        data_dir: os.PathLike | str | None = None,
+        home: os.PathLike | str | None = None,
         *,
         num_partitions: int = 1,
         heap: str = "768m",
-        java: Optional[str] = None,
-        mvn: Optional[str] = None,
-        extra_properties: Optional[dict[str, Any]] = None,
-        secure: Optional[SecureListeners] = None,
+        java: str | None = None,
+        mvn: str | None = None,
+        extra_properties: dict[str, Any] | None = None,
+        secure: SecureListeners | None = None,
     ) -> None:
         self.port = int(port) if port is not None else default_port()
         self.controller_port = int(controller_port) if controller_port else self.port + 1
@@ -72,7 +88,7 @@ class LocalKafka:
         self.mvn = mvn or "mvn"
         self.extra_properties = dict(extra_properties or {})
         self.secure = secure
-        self._proc: Optional[subprocess.Popen] = None
+        self._proc: subprocess.Popen | None = None
 
     def __repr__(self) -> str:
         return f"LocalKafka(port={self.port}, data_dir={str(self.data_dir)!r})"
@@ -154,7 +170,7 @@ class LocalKafka:
             ]
             proc = subprocess.run(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True, errors="replace",
+                stderr=subprocess.STDOUT, text=True, errors="replace", check=False,
             )
             if proc.returncode != 0 or not any(tmp.glob("kafka_2.13-*.jar")):
                 tail = "\n".join(proc.stdout.splitlines()[-40:])
@@ -175,7 +191,7 @@ class LocalKafka:
         args = _cmdline(pid)
         return MAIN_CLASS in args and str(self.props_file) in args
 
-    def _read_pid(self) -> Optional[int]:
+    def _read_pid(self) -> int | None:
         try:
             return int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
@@ -191,7 +207,7 @@ class LocalKafka:
                     found.append(pid)
         return found
 
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         """Pid of our running broker, or None (a stale pid file is ignored)."""
         pid = self._read_pid()
         if pid is not None and self._is_ours(pid):
@@ -281,7 +297,7 @@ class LocalKafka:
         f.write_text(cid + "\n")
         return cid
 
-    def _java_cmd(self, main_class: str, *args: str, heap: Optional[str] = None) -> list[str]:
+    def _java_cmd(self, main_class: str, *args: str, heap: str | None = None) -> list[str]:
         java = shutil.which(self.java)
         if java is None:
             raise LocalKafkaError(f"'{self.java}' (Java 17+) not found on PATH")
@@ -313,7 +329,7 @@ class LocalKafka:
         proc = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, errors="replace", cwd=self.data_dir,
-            timeout=120,
+            timeout=120, check=False,
         )
         if proc.returncode != 0:
             tail = "\n".join(proc.stdout.splitlines()[-40:])
@@ -462,7 +478,7 @@ class LocalKafka:
             return bool(pids)
 
     # ---- context manager
-    def __enter__(self) -> "LocalKafka":
+    def __enter__(self) -> Self:
         self.up()
         return self
 

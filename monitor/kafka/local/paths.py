@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
-
 
 DEFAULT_PORT = 9092
 HOST = "127.0.0.1"
@@ -61,7 +59,7 @@ def default_port() -> int:
     return DEFAULT_PORT
 
 
-def bootstrap_servers(port: Optional[int] = None) -> str:
+def bootstrap_servers(port: int | None = None) -> str:
     """``$KAFKA_BOOTSTRAP_SERVERS`` if set (then nothing local is ever started),
     else the local broker's address ``127.0.0.1:<port>``."""
     env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
@@ -70,6 +68,6 @@ def bootstrap_servers(port: Optional[int] = None) -> str:
     return f"{HOST}:{port if port is not None else default_port()}"
 
 
-def external_bootstrap() -> Optional[str]:
+def external_bootstrap() -> str | None:
     """``$KAFKA_BOOTSTRAP_SERVERS`` if set, else None."""
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from typing import Any, Optional
+from typing import Any
 
 
 def _run_coro_sync(coro_factory, timeout: float) -> Any:
@@ -31,7 +31,7 @@ def _run_coro_sync(coro_factory, timeout: float) -> Any:
     return box.get("value")
 
 
-async def _metadata_probe(bootstrap: str, timeout: float, options: Optional[dict[str, Any]] = None) -> bool:
+async def _metadata_probe(bootstrap: str, timeout: float, options: dict[str, Any] | None = None) -> bool:
     """A real Kafka Metadata request; True when the cluster lists at least one broker.
     ``options``: TLS / SASL client options (monitor/kafka/security.py) for a secured cluster."""
     from aiokafka.client import AIOKafkaClient
@@ -75,7 +75,7 @@ async def _warm_group_coordinator(bootstrap: str, timeout: float) -> bool:
             await asyncio.wait_for(client.close(), 5)
 
 
-def probe_metadata(bootstrap: str, timeout: float = 5.0, options: Optional[dict[str, Any]] = None) -> bool:
+def probe_metadata(bootstrap: str, timeout: float = 5.0, options: dict[str, Any] | None = None) -> bool:
     """Sync wrapper of the metadata probe (usable inside or outside an event loop)."""
     try:
         return bool(_run_coro_sync(lambda: _metadata_probe(bootstrap, timeout, options), timeout))

@@ -8,20 +8,19 @@ import socket
 import uuid
 from collections import deque
 from pathlib import Path
-from typing import Optional
 
 from monitor.kafka.local.paths import HOST, LocalKafkaError
 
 
 def _tail(path: Path, n: int = 40) -> list[str]:
     try:
-        with open(path, "r", encoding="utf-8", errors="replace") as fh:
+        with open(path, encoding="utf-8", errors="replace") as fh:
             return list(deque(fh, maxlen=n))
     except OSError:
         return []
 
 
-def _proc_state(pid: int) -> Optional[str]:
+def _proc_state(pid: int) -> str | None:
     """Single-letter state from /proc/<pid>/stat, or None if no such process."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
@@ -64,7 +63,7 @@ def _ports_free(port: int) -> bool:
     return not _port_in_use(port) and not _port_in_use(port + 1)
 
 
-def pick_port(default: int, env: Optional[str] = None) -> int:
+def pick_port(default: int, env: str | None = None) -> int:
     """``$env`` if set (used as is); else ``default`` if it and default+1 are free;
     else some free pair (p, p+1) chosen by the OS. For tests and side-by-side brokers."""
     if env and os.environ.get(env):

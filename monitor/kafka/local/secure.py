@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Optional
-
+from typing import Any
 
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
@@ -24,12 +23,12 @@ class SecureListeners:
 
     keystore: Path  # PKCS12: the broker's key and certificate chain
     keystore_password: str
-    ssl_port: Optional[int] = None
-    sasl_ssl_port: Optional[int] = None
-    sasl_plaintext_port: Optional[int] = None
+    ssl_port: int | None = None
+    sasl_ssl_port: int | None = None
+    sasl_plaintext_port: int | None = None
     users: tuple[tuple[str, str], ...] = ()  # (name, password) for SASL
-    truststore: Optional[Path] = None  # PKCS12 of trusted CAs for client certificates
-    truststore_password: Optional[str] = None
+    truststore: Path | None = None  # PKCS12 of trusted CAs for client certificates
+    truststore_password: str | None = None
 
     def listeners(self) -> dict[str, int]:
         """Listener name (= its security protocol) -> port."""

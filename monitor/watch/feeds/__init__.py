@@ -19,7 +19,13 @@ from monitor.watch.feeds.config import FeedConfig, import_opml, load_feeds
 from monitor.watch.feeds.guard import is_public_address
 from monitor.watch.feeds.http import FetchError, parse_retry_after
 from monitor.watch.feeds.parsing import (
-    FeedTooLarge, entries_to_raw, is_feed, parse_feed_bytes, parse_json_feed, read_feed_file, strip_doctype,
+    FeedTooLarge,
+    entries_to_raw,
+    is_feed,
+    parse_feed_bytes,
+    parse_json_feed,
+    read_feed_file,
+    strip_doctype,
 )
 from monitor.watch.feeds.polling import FeedPoller, PollResult
 from monitor.watch.feeds.state import FeedHealth, FeedState, load_state, save_state

@@ -10,7 +10,7 @@ import io
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -160,7 +160,7 @@ def parse_json_feed(data: bytes) -> feedparser.FeedParserDict | None:
 
     def when(value: Any) -> time.struct_time | None:
         try:
-            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(timezone.utc).timetuple()
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC).timetuple()  # noqa: FURB162 -- any "Z", as always
         except ValueError:
             return None
 
@@ -321,6 +321,6 @@ def _utc(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime(*value[:6], tzinfo=timezone.utc)
+        return datetime(*value[:6], tzinfo=UTC)
     except (TypeError, ValueError):
         return None

@@ -18,7 +18,14 @@ import aiohttp
 
 from monitor.log import get_logger
 from monitor.models import RawArticle, utcnow
-from monitor.watch.feeds.common import ACCEPT, DEFAULT_USER_AGENT, MAX_FEED_BYTES, MAX_REDIRECTS, SEEN_PER_FEED, UNHEALTHY_AFTER
+from monitor.watch.feeds.common import (
+    ACCEPT,
+    DEFAULT_USER_AGENT,
+    MAX_FEED_BYTES,
+    MAX_REDIRECTS,
+    SEEN_PER_FEED,
+    UNHEALTHY_AFTER,
+)
 from monitor.watch.feeds.config import FeedConfig
 from monitor.watch.feeds.fulltext import summary_only, with_full_text
 from monitor.watch.feeds.http import Fetched, FetchError, describe, new_session, parse_retry_after, read_bounded
@@ -169,7 +176,7 @@ class FeedPoller:
                 try:
                     await asyncio.wait_for(self._stopping.wait(), timeout=delay)
                     return
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             async with self._sem:
                 if self._stopping.is_set():
