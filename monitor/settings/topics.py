@@ -43,7 +43,7 @@ class Topics(BaseSettings):
 
     @property
     def alerts_deadletter(self) -> str:
-        """Alerts a sink could not deliver, with the reason (see monitor/sinks/base.py)."""
+        """Alerts a sink could not deliver, with the reason (see monitor/sinks/runner.py)."""
         return self.name("news.alerts.deadletter")
 
     @property
