@@ -115,22 +115,15 @@ def sink_run(only: tuple[str, ...]) -> None:
 def sink_status(names: tuple[str, ...], topic: str | None, check: bool) -> None:
     """Consumer group state and lag of the configured sinks, or of the sinks NAMES
     (e.g. one started with `newsmon sink webhook ... --name NAME`)."""
-    from monitor.kafka.groups import sink_statuses
-    from monitor.kafka.security import aiokafka_options
     from monitor.settings import load_settings
-    from monitor.sinks.runner import group_id
+    from monitor.sinks.status import sink_statuses
 
     settings = load_settings()
-    configured = {s.name: s for s in settings.sinks}
+    configured = [s.name for s in settings.sinks]
     if not names and not configured:
         raise click.ClickException("no sinks configured; name the sinks to look at")
-    wanted = []
-    for name in names or list(configured):
-        sink_topic = configured[name].topic if name in configured else topic
-        wanted.append((name, group_id(settings, name), sink_topic or settings.topics.alerts))
     try:
-        statuses = asyncio.run(sink_statuses(settings.resolved_bootstrap(), wanted,
-                                             security=aiokafka_options(settings)))
+        statuses = asyncio.run(sink_statuses(settings, list(names) or configured, topic))
     except Exception as exc:  # noqa: BLE001 -- KafkaError, connection refused: one line, not a traceback
         raise click.ClickException(f"cannot ask Kafka at {settings.resolved_bootstrap()}: {exc}") from None
     for status in statuses:

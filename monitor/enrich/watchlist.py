@@ -30,6 +30,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.enrich.entities import EntitySpec
+from monitor.enrich.gazetteer import country_entities, resolve_country
 from monitor.errors import RuleFileError
 from monitor.yamldoc import read_yaml, validate, yaml_files
 
@@ -70,8 +71,6 @@ class Watchlist:
     @classmethod
     def load(cls, paths: Iterable[Path | str], *, countries: bool = True) -> Watchlist:
         """Load files/directories; ``countries`` adds the built-in gazetteer."""
-        from monitor.enrich.gazetteer import country_entities, resolve_country
-
         merged: dict[str, EntitySpec] = {}
         if countries:
             merged.update((e.id, e) for e in country_entities())

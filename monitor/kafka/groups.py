@@ -1,10 +1,6 @@
-"""Where each sink stands, from the broker's point of view: is its consumer
-group alive, and how many alerts has it not committed yet (lag)?
-
-Sinks export no metrics of their own; their consumer group already says what
-an operator needs, also for a sink running in another process or container
-(`newsmon sink status --check` is the compose health check).
-"""
+"""Consumer groups from the broker's point of view: is a group alive (members),
+and how many records of its topic has it not committed yet (lag)? Used by
+`newsmon sink status` (monitor/sinks/status.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +14,8 @@ from monitor.kafka.security import PLAINTEXT, ClientOptions
 
 
 @dataclass
-class SinkStatus:
-    name: str
+class GroupStatus:
+    name: str  # who the group belongs to, e.g. a sink's name
     group_id: str
     topic: str
     state: str = "unknown"
@@ -37,15 +33,15 @@ class SinkStatus:
                 f"topic {self.topic}  lag {total} ({lag})")
 
 
-async def sink_statuses(bootstrap: str, wanted: list[tuple[str, str, str]], *,
-                        security: ClientOptions = PLAINTEXT) -> list[SinkStatus]:
+async def group_statuses(bootstrap: str, wanted: list[tuple[str, str, str]], *,
+                         security: ClientOptions = PLAINTEXT) -> list[GroupStatus]:
     """Status of each (name, group id, topic)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     consumer = new_consumer(bootstrap, security=security)
     await admin.start()
     await consumer.start()
     try:
-        statuses = [SinkStatus(name, group, topic) for name, group, topic in wanted]
+        statuses = [GroupStatus(name, group, topic) for name, group, topic in wanted]
         for response in await admin.describe_consumer_groups([s.group_id for s in statuses]):
             for group in response.groups:  # (error, group_id, state, protocol_type, protocol, members)
                 for status in statuses:
