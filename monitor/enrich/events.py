@@ -201,7 +201,8 @@ _REPORTER_AFTER = re.compile(rf",\s*([^,;:()]{{1,60}}?)\s+(?:{_REPORT_VERBS})\b|
                              rf",\s*(?:{_REPORT_VERBS})\s+([^,;:()]{{1,60}})", re.IGNORECASE)
 _REPORTER_APPOSITIVE = re.compile(rf"^\W*([^,;:()]{{1,60}}),[^,;:]{{1,80}},\s+(?:{_REPORT_VERBS})\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"\b(?:according to|citing|cited by)\s+([^,;:()]{1,60})", re.IGNORECASE)
-_TRIM_WORDS = frozenset(["the", "a", "an", "even", "also", "however", "has", "have", "had", "reportedly", "then", "and", "but", "while", "after", "as", "when", "since", "because", "though", "although", "meanwhile", "earlier", "later"])
+_TRIM_WORDS = frozenset("the a an even also however has have had reportedly then and but while after "
+                        "as when since because though although meanwhile earlier later".split())
 _WORD = re.compile(r"[\w'’.-]+")
 _CLAUSE_END = re.compile(r"[,;:—]|\s--\s")
 

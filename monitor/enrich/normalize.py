@@ -720,13 +720,13 @@ _SCRIPTS: list[tuple[str, re.Pattern[str]]] = [
     ("th", re.compile(r"[\u0e00-\u0e7f]")),
 ]
 _STOPWORDS = {
-    "en": ["the", "and", "of", "to", "in", "is", "that", "for", "was", "on", "with", "said", "by", "as", "from", "have", "has"],
-    "fr": ["le", "la", "les", "des", "est", "et", "une", "dans", "pour", "que", "qui", "sur", "par", "avec", "du", "au"],
-    "de": ["der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit", "den", "von", "zu", "sich", "auf", "für"],
-    "es": ["el", "la", "los", "las", "del", "que", "y", "en", "por", "con", "para", "una", "es", "se", "al"],
-    "it": ["il", "la", "che", "di", "e", "per", "una", "sono", "con", "del", "della", "non", "gli", "nel"],
-    "pt": ["o", "a", "os", "que", "de", "do", "da", "em", "para", "com", "uma", "não", "por", "é", "ao"],
-    "nl": ["de", "het", "een", "en", "van", "is", "dat", "op", "te", "zijn", "met", "voor", "niet", "aan"],
+    "en": "the and of to in is that for was on with said by as from have has".split(),
+    "fr": "le la les des est et une dans pour que qui sur par avec du au".split(),
+    "de": "der die das und ist nicht ein eine mit den von zu sich auf für".split(),
+    "es": "el la los las del que y en por con para una es se al".split(),
+    "it": "il la che di e per una sono con del della non gli nel".split(),
+    "pt": "o a os que de do da em para com uma não por é ao".split(),
+    "nl": "de het een en van is dat op te zijn met voor niet aan".split(),
 }
 _STOP_INDEX = {w: lang for lang, ws in _STOPWORDS.items() for w in ws}
 _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))

@@ -17,11 +17,14 @@ from collections.abc import Sequence
 
 # Words that end with a period without ending the sentence (compared lowercased).
 _ABBREV = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "st", "mt", "ft", "gen", "lt", "col", "maj", "capt", "cpt", "sgt", "adm", "cmdr", "sen", "rep", "gov", "pres", "supt", "insp", "jr", "sr", "inc", "corp", "co", "ltd", "bros", "no", "nos", "vol", "approx", "dept", "est", "fig", "gov't", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "vs", "v"]
+    "mr mrs ms dr prof st mt ft gen lt col maj capt cpt sgt adm cmdr sen rep gov pres "
+    "supt insp jr sr inc corp co ltd bros no nos vol approx dept est fig gov't "
+    "jan feb mar apr jun jul aug sep sept oct nov dec a.m p.m vs v".split()
 )
 # After a dotted acronym ("U.S.") a new sentence usually starts with one of these.
 _STARTERS = frozenset(
-    ["the", "it", "he", "she", "they", "we", "i", "but", "this", "that", "these", "those", "in", "on", "at", "a", "an", "his", "her", "its", "their", "there", "however", "meanwhile"]
+    "the it he she they we i but this that these those in on at a an his her its their "
+    "there however meanwhile".split()
 )
 _CANDIDATE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
 _DOTTED = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")

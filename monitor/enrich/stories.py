@@ -32,7 +32,11 @@ from monitor.state import Store
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _ASCII_TOKEN = re.compile(r"[A-Za-z]{3,}")  # _TOKEN on ASCII text
 _STOP = frozenset(
-    ["the", "and", "for", "that", "with", "was", "were", "are", "has", "have", "had", "this", "from", "his", "her", "its", "their", "they", "them", "said", "says", "will", "would", "could", "should", "may", "might", "not", "but", "also", "been", "being", "which", "who", "whom", "what", "when", "where", "while", "after", "before", "about", "over", "into", "than", "then", "there", "these", "those", "such", "other", "more", "most", "some", "any", "all", "one", "two", "three", "first", "last", "new", "year", "years", "day", "days", "week", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "told", "reported", "according", "reuters", "yonhap", "image", "photo"])
+    """the and for that with was were are has have had this from his her its their they them
+    said says will would could should may might not but also been being which who whom what when
+    where while after before about over into than then there these those such other more most
+    some any all one two three first last new year years day days week monday tuesday wednesday
+    thursday friday saturday sunday told reported according reuters yonhap image photo""".split())
 
 
 class StoryConfig(BaseModel):
