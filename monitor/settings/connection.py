@@ -65,6 +65,7 @@ class KafkaConnection(BaseSettings):
         description="environment only (NEWSMON_KAFKA_SSL_KEY_PASSWORD): password of an encrypted keyfile")
     kafka_ssl_check_hostname: bool = Field(
         default=True, description="check the broker's host name against its certificate")
+
     @model_validator(mode="after")
     def _kafka_security(self) -> KafkaConnection:
         check(self)

@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, ValidationError
-from pydantic_settings import SettingsConfigDict
 
 from monitor.enrich.dedup import DedupConfig
 from monitor.errors import ConfigError
@@ -28,9 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(KafkaConnection):
-    # hide_input_in_errors: a validation error must not print the input, secrets included
-    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore", populate_by_name=True,
-                                      hide_input_in_errors=True)
+    """Every setting; the Kafka connection's (and its model_config) come from KafkaConnection."""
 
     app_id: str = "newsmon"
     worker_id: str | None = Field(
