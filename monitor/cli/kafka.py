@@ -31,9 +31,12 @@ def _options(fn: Callable) -> Callable:
     return fn
 
 
-@click.group("kafka")
-def kafka() -> None:
+@click.group("kafka", invoke_without_command=True)
+@click.pass_context
+def kafka(ctx: click.Context) -> None:
     """Manage the embedded local broker: up | down | status | jars [--port N] [--data-dir D]."""
+    if ctx.invoked_subcommand is None:  # as before: the usage on stdout, exit 0
+        click.echo(ctx.get_help())
 
 
 def _external_client_options() -> dict[str, Any]:
