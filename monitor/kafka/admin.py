@@ -14,13 +14,11 @@ silently altered.
 
 from __future__ import annotations
 
-import asyncio
-
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from monitor.kafka.backoff import backoff_delays
+from monitor.kafka.backoff import backoff_delays, wait_for_broker
 from monitor.kafka.security import aiokafka_options
 from monitor.log import get_logger
 from monitor.settings import Settings
@@ -94,9 +92,7 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, atte
             await _report_config_differences(admin, [n for n in names if n in existing and n in configs], configs)
             return
         except KafkaError as exc:
-            delay = next(delays)
-            log.warning("broker_unreachable", error=str(exc), attempt=attempt, retry_in=round(delay, 2))
-            await asyncio.sleep(delay)
+            await wait_for_broker(delays, exc, log, attempt=attempt)
         finally:
             await admin.close()
     raise RuntimeError(f"Kafka at {settings.resolved_bootstrap()} did not answer after {attempts} attempts")

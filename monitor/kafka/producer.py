@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
-from monitor.kafka.backoff import backoff_delays
+from monitor.kafka.backoff import backoff_delays, wait_for_broker
 from monitor.kafka.patch import install as install_kafka_backoff
 from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
@@ -55,9 +55,7 @@ class Publisher:
                 log.info("producer_connected", bootstrap=self.bootstrap_servers)
             except KafkaError as exc:
                 await producer.stop()
-                delay = next(delays)
-                log.warning("broker_unreachable", error=str(exc), retry_in=round(delay, 2))
-                await asyncio.sleep(delay)
+                await wait_for_broker(delays, exc, log)
 
     async def publish(self, topic: str, key: str, message: BaseModel | bytes) -> None:
         """Send and wait for the broker's acknowledgement, retrying until it comes."""

@@ -8,7 +8,7 @@ import asyncio
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from monitor.kafka.backoff import backoff_delays
+from monitor.kafka.backoff import backoff_delays, wait_for_broker
 from monitor.kafka.consumer import assign_all, new_consumer, stop_consumer
 from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
@@ -53,8 +53,6 @@ async def follow(bootstrap: str, topic: str, silences: SilenceSet, *,
                     ready.set()
             return
         except KafkaError as exc:
-            delay = next(delays)
-            log.warning("broker_unreachable", error=str(exc), topic=topic, retry_in=round(delay, 2))
-            await asyncio.sleep(delay)
+            await wait_for_broker(delays, exc, log, topic=topic)
         finally:
             await stop_consumer(consumer)
