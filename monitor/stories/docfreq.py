@@ -1,0 +1,102 @@
+"""Document frequencies learned online, so rarity is judged on the recent stream.
+
+A leader named in hundreds of stories proves little; a village named in two
+reports proves a lot. Counts decay with a half-life (stream time), so the
+weights follow what the news is about now, and a term that stops appearing
+fades out of the table (which keeps it bounded).
+
+Counting is done in memory and persisted in ``SHARDS`` records of the
+``story_df`` store (``meta`` -> {"n", "t"}; ``s<k>`` -> {term: count}) on
+``flush`` (the pipeline calls it with every TTL sweep), so an article costs no
+table write of its own. A crash loses at most the counts since the last flush:
+a statistic, not an identity, so that is harmless.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable
+
+from monitor.state import Store
+
+SHARDS = 64
+HALF_LIFE_S = 7 * 86400.0
+MIN_COUNT = 0.3  # decayed counts below this are forgotten
+
+
+def _shard(term: str) -> str:
+    return f"s{zlib.crc32(term.encode('utf-8')) % SHARDS}"
+
+
+class DocFreq:
+    """``idf(term)`` from decayed counts; ``add(terms, t)`` counts one document."""
+
+    def __init__(self, store: Store, half_life_s: float = HALF_LIFE_S) -> None:
+        self.store = store
+        self.half_life_s = half_life_s
+        self._counts: dict[str, float] | None = None
+        self._n = 0.0
+        self._t: float | None = None  # stream time the counts are decayed to
+        self._dirty: set[str] = set()
+
+    def _load(self) -> dict[str, float]:
+        if self._counts is None:
+            counts: dict[str, float] = {}
+            for k in range(SHARDS):
+                counts.update(self.store.get(f"s{k}") or {})
+            meta = self.store.get("meta") or {}
+            self._counts, self._n, self._t = counts, float(meta.get("n", 0.0)), meta.get("t")
+        return self._counts
+
+    @property
+    def n(self) -> float:
+        self._load()
+        return self._n
+
+    def count(self, term: str) -> float:
+        return self._load().get(term, 0.0)
+
+    def idf(self, term: str) -> float:
+        """log((N + 1) / (df + 1)) + 1: > 1 for any term, 1 for one in every document."""
+        counts = self._load()
+        return math.log((self._n + 1.0) / (counts.get(term, 0.0) + 1.0)) + 1.0
+
+    def add(self, terms: Iterable[str], t: float) -> None:
+        counts = self._load()
+        if self._t is None:
+            self._t = t
+        for term in set(terms):
+            counts[term] = counts.get(term, 0.0) + 1.0
+            self._dirty.add(_shard(term))
+        self._n += 1.0
+
+    def flush(self, t: float | None = None) -> int:
+        """Decay to stream time ``t``, forget faded terms, write the changed
+        shards. Returns the number of table writes."""
+        counts = self._load()
+        if t is not None and self._t is not None and t > self._t:
+            factor = 0.5 ** ((t - self._t) / self.half_life_s)
+            if factor < 0.999:
+                for term, c in list(counts.items()):
+                    c *= factor
+                    if c < MIN_COUNT:
+                        del counts[term]
+                    else:
+                        counts[term] = c
+                self._n *= factor
+                self._dirty = {f"s{k}" for k in range(SHARDS)}
+            self._t = t
+        if not self._dirty:
+            return 0
+        shards: dict[str, dict[str, float]] = {s: {} for s in self._dirty}
+        for term, c in counts.items():
+            s = _shard(term)
+            if s in shards:
+                shards[s][term] = round(c, 3)
+        for s, values in shards.items():
+            self.store[s] = values
+        self.store["meta"] = {"n": round(self._n, 3), "t": self._t}
+        written = len(shards) + 1
+        self._dirty = set()
+        return written
