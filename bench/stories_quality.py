@@ -218,9 +218,13 @@ def single_pass(vecs: list[dict[str, float]], threshold: float) -> list[str]:
 
 
 def _canon(key: str) -> str:
-    from monitor.enrich.names import _gazetteer, fold_name
+    """One key for a gold or predicted name: folded, "the" and titles
+    dropped ("Dr. Sanjay Gupta" -> "sanjay gupta"), countries by name."""
+    from monitor.enrich.names import _gazetteer, _strip_title, fold_name
 
-    k = fold_name(key)
+    words = key.split()
+    cut = _strip_title(words)[0]
+    k = fold_name(" ".join(words[cut:] if cut < len(words) else words))
     k = k.removeprefix("the ")
     country = _gazetteer()[0].get(k)
     return fold_name(country) if country else k

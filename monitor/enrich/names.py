@@ -17,19 +17,26 @@ How it works, per article:
    the name as a person. A country or demonym before a title is kept as a
    place of its own ("Russian President Vladimir Putin").
 3. Weekdays, months, pronouns and common sentence starters are rejected; a
-   single word seen only at the start of sentences is kept only if it is a
-   known place or a short form of a longer name in the article.
+   single word seen only at the start of sentences is dropped when it looks
+   like a common word (written in lowercase elsewhere in the article, or
+   ending like "-ly", "-ing", "-ers" or a plural), unless it is a known place.
 4. Variants fold to one key: case, accents, hyphens and dots do not count
    ("Kim Jong-un" == "Kim Jong Un" -> ``kim jong un``); a country's names and
    demonyms fold to the country ("North Korean" -> ``north korea``); a single
    word that is the first or last word of a longer person-like name folds
    into it ("Kim", "Assad").
-5. ``kind`` is a cheap guess: the country gazetteer and ISO subdivisions, or
-   place words ("Province") and prepositions ("in X") make a place; company
-   and institution words make an organization; titles and "X said" make a
-   person.
+5. ``kind`` is a cheap guess: the country gazetteer, ISO subdivisions,
+   state abbreviations ("Calif."), place words ("Gulf of", "Province") and
+   prepositions ("in X") make a place; institution words, a country before
+   other words ("Indian Navy") and team-like plurals make an organization;
+   titles, "X said", a surname used alone, or two or three plain words make
+   a person.
 
 Names are sorted by salience (mentions, headline, lead, length) and capped.
+The word lists live in ``data/names.yaml``. Repeated runs of capitalised
+words are analysed once (an LRU cache), so the cost per article stays well
+below the rest of tagging; ``bench/stories_quality.py`` measures it, and the
+quality against ECB+ gold mentions.
 """
 
 from __future__ import annotations
@@ -37,8 +44,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import pycountry
 
@@ -61,65 +70,31 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _KEY_DROP = re.compile(r"[.'’]")
 _KEY_SPACE = re.compile(r"[-\s]+")
 
-_DETERMINERS = frozenset("the a an".split())
-_COMMON = frozenset("""
-a about above across after again against all almost also although always among an and another any
-anyone anything are around as at back be because been before being below between both but by can
-could did do does down during each either else even ever every few for from further had has have
-having he her here hers herself him himself his how however i if in inside into is it its itself
-just last least less like many me meanwhile might more most much must my myself neither never
-new next no nobody none nor not nothing now of off often on once one only or other others our ours
-out over own perhaps please rather same several she should since so some someone something soon
-still such than that the their theirs them then there these they this those though through thus
-to today tomorrow too toward towards under until up upon us very was we were what whatever when
-where whether which while who whoever whom whose why will with within without would yes yet you
-your yesterday tonight earlier later according asked after amid despite following including
-officials police authorities witnesses residents rescuers experts analysts sources reporters
-people government minister president leader officials' breaking update updated photo video watch
-read related advertisement editor note chief two three four five six seven eight nine ten first
-second third monday tuesday wednesday thursday friday saturday sunday january february march april
-june july august september october november december jan feb mar apr jun jul aug sep sept oct nov
-dec mr mrs ms dr st north south east west northern southern eastern western central
-""".split())
-_DROPPABLE = _DETERMINERS | _COMMON
-_MONTHS_DAYS = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february
-march april june july august september october november december""".split())
-_MAY_CUES = frozenset("in on of since until by early late mid last next this through".split())
-_ABBREV = frozenset("mr mrs ms dr gen sen rep gov lt col capt sgt adm st jr sr prof rev mt ft maj cpl pvt".split())
+LEXICON = Path(__file__).with_name("data") / "names.yaml"
+_LEX: dict[str, Any] = read_yaml(LEXICON).data
 
-# title phrases and honorifics (lowercased words, dots dropped): stripped, and mark a person
-_TITLES: set[tuple[str, ...]] = set()
-for _line in """
-president|vice president|prime minister|deputy prime minister|foreign minister|defense minister
-defence minister|interior minister|finance minister|minister|secretary of state|secretary general
-secretary-general|secretary|defense secretary|defence secretary|chancellor|premier|king|queen|prince
-princess|emperor|empress|pope|sheikh|sultan|emir|supreme leader|leader|chairman|chairwoman
-mr|mrs|ms|miss|dr|gen|lt|col|colonel|capt|captain|sgt|sergeant|adm|admiral|maj|cpl|pvt
-sen|senator|rep|representative|gov|governor|mayor|judge|justice|chief justice|attorney general
-ambassador|envoy|spokesman|spokeswoman|spokesperson|director|ceo|coach|prof|professor|rev|reverend
-bishop|archbishop|cardinal|rabbi|imam|sir|dame|lord|lady|officer|detective|inspector|sheriff
-commander|commissioner|former|acting|interim|ex|gen.|lieutenant|sergeant|corporal|private
-""".split("\n"):
-    for _t in _line.split("|"):
-        if _t.strip():
-            _TITLES.add(tuple(_t.strip().rstrip(".").split()))
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(_LEX[name].split())
+
+
+_DETERMINERS = frozenset(("the", "a", "an"))
+_COMMON = _words("common")
+_DROPPABLE = _DETERMINERS | _COMMON
+_MONTHS_DAYS = _words("months_days")
+_MAY_CUES = frozenset(("in", "on", "of", "since", "until", "by", "early", "late", "mid", "last", "next", "this"))
+_ABBREV = _words("abbreviations")
+_TITLES = frozenset(tuple(t.strip().split()) for line in _LEX["titles"] for t in line.split(","))
 _TITLE_MAX = max(len(t) for t in _TITLES)
 _TITLE_FIRST = frozenset(t[0] for t in _TITLES)
-
-_ORG_WORDS = frozenset("""
-inc corp corporation co ltd llc plc company companies group bank university college school institute
-ministry department agency council party army navy force forces police committee commission
-association union federation foundation court parliament assembly congress senate board authority
-office service services airlines airways motors club fc league team church hospital times post news
-network press tribune journal herald reuters organization organisation fund bureau survey guard
-brigade corps division command centre center museum society trust alliance coalition front movement
-""".split())
-_PLACE_WORDS = frozenset("""
-city county province state region district island islands river lake mountain mountains mount valley
-bay sea ocean gulf coast peninsula desert street avenue square village town airport port strait
-""".split())
-_PLACE_CUES = frozenset("in near outside across from into".split())
-_PERSON_CUES = frozenset("said says told added wrote who whose according".split())
+_ORG_WORDS = _words("organization_words")
+_PLACE_WORDS = _words("place_words")
+_PLACE_FIRST = _words("place_first_words")
+_PLACE_CUES = _words("place_cues")
+_PERSON_CUES = _words("person_cues")
+_COMMON_SUFFIXES = tuple(_LEX["common_suffixes"].split())
+_US_STATES: dict[str, str] = _LEX["us_states"]
+_US_STATE_NAMES = frozenset(v.lower() for v in _US_STATES.values())
 
 
 @lru_cache(maxsize=65536)
@@ -157,16 +132,18 @@ def _country_first_words() -> frozenset[str]:
     return frozenset(k.split()[0] for k in _gazetteer()[0])
 
 
-@dataclass
 class _Stat:
-    key: str
-    first: int
-    surfaces: Counter[str] = field(default_factory=Counter)
-    count: int = 0
-    in_headline: bool = False
-    initial_only: bool = True
-    votes: Counter[str] = field(default_factory=Counter)
-    members: set[str] = field(default_factory=set)
+    __slots__ = ("key", "first", "surfaces", "count", "in_headline", "initial_only", "plain", "votes", "members")
+
+    def __init__(self, key: str, first: int) -> None:
+        self.key, self.first = key, first
+        self.surfaces: dict[str, int] = {}
+        self.count = 0
+        self.in_headline = False
+        self.initial_only = True
+        self.plain = False
+        self.votes: dict[str, int] = {}
+        self.members = {key}
 
 
 @dataclass
@@ -192,49 +169,46 @@ def _is_sentence_start(text: str, pos: int) -> bool:
     return i < 0 or quoted or text[i] in ".!?:;\n•|"
 
 
-def _candidates(text: str) -> list[_Cand]:
-    """Runs of capitalised words, split at possessives and sentence ends."""
+def _split_run(group: str, initial: bool) -> list[_Cand]:
+    """One run of capitalised words -> candidates (offsets relative to the
+    run), split at possessives, sentence ends and "X of Y" that is two names."""
     out: list[_Cand] = []
-    for run in _RUN.finditer(text):
-        initial = _is_sentence_start(text, run.start())
-        group, base = run.group(), run.start()
-        if " " not in group and "\t" not in group:  # one word: the common case
-            word, _ = _strip_possessive(group)
-            out.append(_Cand([(word, base, base + len(word))], initial))
-            continue
-        cur: list[tuple[str, int, int]] = []
-        pending: list[tuple[str, int, int]] = []
-        prev_word, after_dot = "", False
-        for piece in _PIECE.finditer(group):
-            word, start = piece.group(), base + piece.start()
-            if word == ".":
-                if len(prev_word) == 1 or prev_word.lower() in _ABBREV or "." in prev_word:
-                    after_dot = True
-                    continue  # "J. Smith", "Gen. Milley", "U.S. Army"
-                if cur:
-                    out.append(_Cand(cur, initial))
-                cur, pending, initial = [], [], True
-                continue
-            if word[0].islower() and not _PREFIX_START.match(word):
-                if cur:
-                    pending.append((word, start, start + len(word)))
-                continue
-            word, possessive = _strip_possessive(word)
-            if cur and ((after_dot and word.lower() in _COMMON)  # "in the U.S. Officials said"
-                        or (pending and not _joins(cur, pending))):
-                out.append(_Cand(cur, initial))  # "for" joins only "Center for ...", not "Seoul for Russia"
-                cur, initial = [], initial and after_dot
-            after_dot = False
+    if " " not in group and "\t" not in group:  # one word: the common case
+        word, _ = _strip_possessive(group)
+        return [_Cand([(word, 0, len(word))], initial)]
+    cur: list[tuple[str, int, int]] = []
+    pending: list[tuple[str, int, int]] = []
+    prev_word, after_dot = "", False
+    for piece in _PIECE.finditer(group):
+        word, start = piece.group(), piece.start()
+        if word == ".":
+            if len(prev_word) == 1 or prev_word.lower() in _ABBREV or "." in prev_word:
+                after_dot = True
+                continue  # "J. Smith", "Gen. Milley", "U.S. Army"
             if cur:
-                cur.extend(pending)
-            pending = []
-            cur.append((word, start, start + len(word)))
-            prev_word = word
-            if possessive:
                 out.append(_Cand(cur, initial))
-                cur, initial = [], False
+            cur, pending, initial = [], [], True
+            continue
+        if word[0].islower() and not _PREFIX_START.match(word):
+            if cur:
+                pending.append((word, start, start + len(word)))
+            continue
+        word, possessive = _strip_possessive(word)
+        if cur and ((after_dot and word.lower() in _COMMON)  # "in the U.S. Officials said"
+                    or (pending and not _joins(cur, pending))):
+            out.append(_Cand(cur, initial))  # "for" joins only "Center for ...", not "Seoul for Russia"
+            cur, initial = [], initial and after_dot
+        after_dot = False
         if cur:
+            cur.extend(pending)
+        pending = []
+        cur.append((word, start, start + len(word)))
+        prev_word = word
+        if possessive:
             out.append(_Cand(cur, initial))
+            cur, initial = [], False
+    if cur:
+        out.append(_Cand(cur, initial))
     return out
 
 
@@ -309,38 +283,95 @@ def _clean(cand: _Cand, countries: dict[str, str]) -> list[tuple[list[tuple[str,
     return cleaned
 
 
-def _rejected(words: list[str], text: str, start: int, end: int) -> bool:
-    if len(words) > 1:
-        return False
-    w = words[0]
-    lw = w.lower()
-    if lw in _COMMON or len(w) < 2 or w.isdigit() or (lw.endswith("ly") and len(lw) > 5):
-        return True
-    if lw == "may":  # the month, unless a name ("Theresa May" is two words)
-        before = text[max(0, start - 12):start].split()
-        after = text[end:end + 4].strip()
-        return bool(before and (before[-1].lower() in _MAY_CUES or before[-1].isdigit())) or after[:1].isdigit()
-    return False
+class _Piece(NamedTuple):
+    """One name found in a run, with everything that does not depend on context."""
+
+    start: int  # relative to the run
+    end: int
+    key: str
+    surface: str
+    initial: bool
+    person: bool  # a title was stripped
+    country: bool
+    votes: tuple[tuple[str, int], ...]
+    words: int
+    plain: bool  # 2-3 capitalised words, no institution or place word: person-like
+    may: bool  # the single word "May": the month or a name, by context
+    abbrev: bool  # a state abbreviation: a name only when a period follows ("Calif.")
 
 
-def _kind_votes(stat: _Stat, words: list[str], text: str, start: int, end: int,
-                countries: dict[str, str], places: frozenset[str]) -> None:
-    key = stat.key
-    lower = [w.lower().rstrip(".") for w in words]
-    if key in places or lower[-1] in _PLACE_WORDS:
-        stat.votes["place"] += 3
-    if any(w in _ORG_WORDS for w in lower):
-        stat.votes["organization"] += 3
-    elif len(words) == 1 and words[0].isupper() and 2 <= len(words[0]) <= 6:
-        stat.votes["organization"] += 1
-    before = text[max(0, start - 10):start].split()
-    if before and before[-1].lower() in _PLACE_CUES:
-        stat.votes["place"] += 1
-    elif before and before[-1].islower() and (before[-1].rstrip(".,"),) in _TITLES:
-        stat.votes["person"] += 2  # "leader Kim Jong Un", "spokesman Dmitry Peskov"
-    after = text[end:end + 12].lstrip(" ,").split()
-    if after and after[0].lower() in _PERSON_CUES and len(words) >= 2:
-        stat.votes["person"] += 1
+@lru_cache(maxsize=32768)
+def _analyse(group: str, initial: bool) -> tuple[_Piece, ...]:
+    countries, places = _gazetteer()
+    out = []
+    for cand in _split_run(group, initial):
+        for toks, ini, person in _clean(cand, countries):
+            words = [t[0] for t in toks]
+            lower = [w.lower().rstrip(".") for w in words]
+            if len(words) == 1 and (lower[0] in _COMMON or len(words[0]) < 2 or words[0].isdigit()
+                                    or (lower[0].endswith("ly") and len(lower[0]) > 5)):
+                continue
+            start, end = toks[0][1], toks[-1][2]
+            surface = group[start:end]
+            key = fold_name(surface)
+            if not key:
+                continue
+            state = _US_STATES.get(key) if len(words) == 1 else None
+            country = countries.get(key)
+            if state is not None:
+                key, surface = fold_name(state), state
+            elif country is not None:
+                key, surface = fold_name(country), country
+            votes: Counter[str] = Counter()
+            if country is not None:
+                votes["place"] += 5
+            if person:
+                votes["person"] += 3
+            if (key in places or state is not None or lower[-1] in _PLACE_WORDS
+                    or (len(words) > 1 and lower[0] in _PLACE_WORDS)):  # "Gulf of Aden", "Lake Orlo"
+                votes["place"] += 3
+            elif len(words) > 1 and lower[0] in _PLACE_FIRST:
+                votes["place"] += 1  # "Los Angeles", "San Diego", "New Orleans"
+            if any(w in _ORG_WORDS for w in lower):
+                votes["organization"] += 3
+            elif len(words) == 1 and words[0].isupper() and 2 <= len(words[0]) <= 6:
+                votes["organization"] += 1
+            if len(words) > 1 and votes["place"] < 3 and not votes["organization"]:
+                head = fold_name(words[0])
+                if head in countries or head in _US_STATE_NAMES:
+                    votes["organization"] += 2  # "California Highway Patrol", "Indian Navy"
+                elif (lower[-1].endswith("s") and not lower[-1].endswith(("ss", "us", "is"))
+                      and not (len(words) == 2 and lower[0] in _PLACE_FIRST)):
+                    votes["organization"] += 1  # "New Orleans Saints", "Tar Heels"
+            plain = (2 <= len(words) <= 3 and not votes and all(
+                w[:1].isupper() and not w.isupper() and w.replace("-", "").isalpha() for w in words))
+            out.append(_Piece(start, end, key, surface, ini, person, country is not None,
+                              tuple(sorted(votes.items())), len(words), plain, lower == ["may"],
+                              state is not None))
+    return tuple(out)
+
+
+def _is_month_may(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 12):start].split()
+    after = text[end:end + 4].strip()
+    return bool(before and (before[-1].lower() in _MAY_CUES or before[-1].isdigit())) or after[:1].isdigit()
+
+
+def _context_votes(stat: _Stat, piece: _Piece, text: str, start: int, end: int) -> None:
+    """Cheap cues around one mention: "in X" (place), "leader X", "X said" (person)."""
+    votes = stat.votes
+    before = text[max(0, start - 12):start].rsplit(None, 1)
+    prev = before[-1] if before and not text[start - 1:start].isalnum() else ""
+    if prev:
+        lp = prev.lower()
+        if lp in _PLACE_CUES:
+            votes["place"] = votes.get("place", 0) + 1
+        elif prev.islower() and (lp.rstrip(".,"),) in _TITLES:
+            votes["person"] = votes.get("person", 0) + 2  # "leader Kim Jong Un", "spokesman Dmitry Peskov"
+    if piece.words >= 2:
+        after = text[end:end + 12].lstrip(" ,").split(None, 1)
+        if after and after[0].lower() in _PERSON_CUES:
+            votes["person"] = votes.get("person", 0) + 1
 
 
 def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -> list[NameTag]:
@@ -352,39 +383,30 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
     names of the body, never mined for new ones. At most ``limit`` names.
     Pure and deterministic: the same input always gives the same list.
     """
-    countries, places = _gazetteer()
+    _, places = _gazetteer()
     stats: dict[str, _Stat] = {}
     title = title or ""
     title_case = _is_title_case(title)
     sources = [(text, False)] + ([(title, True)] if title and not title_case else [])
     for src, headline in sources:
-        for cand in _candidates(src):
-            for toks, initial, person in _clean(cand, countries):
-                words = [t[0] for t in toks]
-                start, end = toks[0][1], toks[-1][2]
-                if _rejected(words, src, start, end):
+        for run in _RUN.finditer(src):
+            base = run.start()
+            for piece in _analyse(run.group(), _is_sentence_start(src, base)):
+                start, end = base + piece.start, base + piece.end
+                if (piece.may and _is_month_may(src, start, end)) or (piece.abbrev and src[end:end + 1] != "."):
                     continue
-                surface = src[start:end]
-                key = fold_name(surface)
-                if not key:
-                    continue
-                country = countries.get(key)
-                if country is not None:
-                    key, surface = fold_name(country), country
-                stat = stats.get(key)
+                stat = stats.get(piece.key)
                 if stat is None:
-                    stat = stats[key] = _Stat(key, (start if not headline else -1))
-                    stat.members.add(key)
+                    stat = stats[piece.key] = _Stat(piece.key, -1 if headline else start)
                 stat.count += 1
-                stat.surfaces[surface] += 1
+                stat.surfaces[piece.surface] = stat.surfaces.get(piece.surface, 0) + 1
                 stat.in_headline |= headline
-                if not initial or headline or len(words) > 1:
+                stat.plain |= piece.plain
+                if not piece.initial or headline or piece.words > 1:
                     stat.initial_only = False
-                if country is not None:
-                    stat.votes["place"] += 5
-                if person:
-                    stat.votes["person"] += 3
-                _kind_votes(stat, words, src, start, end, countries, places)
+                for kind, n in piece.votes:
+                    stat.votes[kind] = stat.votes.get(kind, 0) + n
+                _context_votes(stat, piece, src, start, end)
     _fold_short_forms(stats, places)
     if title and title_case:
         folded_title = f" {fold_name(title)} "
@@ -392,8 +414,7 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
             if any(f" {m} " in folded_title for m in stat.members):
                 stat.in_headline = True
                 stat.count += 1
-    kept = [s for s in stats.values()
-            if not (s.initial_only and s.key not in places and s.votes["place"] < 5)]
+    kept = [s for s in stats.values() if not (s.initial_only and _looks_common(s, text, places))]
     lead = len(text.split("\n\n", 1)[0])
 
     def salience(s: _Stat) -> tuple[float, int]:
@@ -403,6 +424,22 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
     kept.sort(key=salience)
     return [NameTag(key=s.key, name=_display(s), kind=_kind(s), count=s.count, in_headline=s.in_headline)
             for s in kept[:limit]]
+
+
+def _looks_common(s: _Stat, text: str, places: frozenset[str]) -> bool:
+    """A word only ever seen starting a sentence: a common word ("Rescuers",
+    "Speaking") unless it is a known place or never written in lowercase."""
+    if s.key in places or s.votes.get("place", 0) >= 5:
+        return False
+    if s.key.endswith(_COMMON_SUFFIXES) or (s.key.endswith("s") and not s.key.endswith(("ss", "us", "is"))):
+        return True  # "Speaking", "Rescuers", "Shares" (a plural noun)
+    key, i = s.key, text.find(s.key)
+    while i >= 0:  # written in lowercase somewhere, as a word of its own
+        j = i + len(key)
+        if (i == 0 or not text[i - 1].isalnum()) and (j == len(text) or not text[j].isalnum()):
+            return True
+        i = text.find(key, j)
+    return False
 
 
 def _is_title_case(title: str) -> bool:
@@ -416,8 +453,8 @@ def _fold_short_forms(stats: dict[str, _Stat], places: frozenset[str]) -> None:
     """Fold a one-word name into the longer name whose first or last word it
     is ("Kim" -> "kim jong un", "Assad" -> "bashar al assad"); with several
     such names, the most mentioned wins. Places never absorb short forms."""
-    long_names = [s for s in stats.values() if " " in s.key and s.votes["place"] < 3
-                  and s.votes["organization"] < 3]
+    long_names = [s for s in stats.values() if " " in s.key and s.votes.get("place", 0) < 3
+                  and s.votes.get("organization", 0) < 3]
     by_word: dict[str, list[_Stat]] = {}
     for s in long_names:
         parts = s.key.split()
@@ -426,13 +463,14 @@ def _fold_short_forms(stats: dict[str, _Stat], places: frozenset[str]) -> None:
     for key in [k for k in stats if " " not in k]:
         short = stats[key]
         targets = by_word.get(key)
-        if not targets or key in places or short.votes["place"] >= 3:
+        if not targets or key in places or short.votes.get("place", 0) >= 3:
             continue
         target = min(targets, key=lambda s: (-s.count, s.first))
         target.count += short.count
         target.in_headline |= short.in_headline
-        target.votes.update(short.votes)
-        target.votes["person"] += 1  # named by a surname or given name alone: likely a person
+        for kind, n in short.votes.items():
+            target.votes[kind] = target.votes.get(kind, 0) + n
+        target.votes["person"] = target.votes.get("person", 0) + 1  # a surname or given name alone
         target.members |= short.members
         target.first = min(target.first, short.first) if short.first >= 0 else target.first
         target.initial_only = target.initial_only and short.initial_only
@@ -446,6 +484,5 @@ def _display(s: _Stat) -> str:
 
 def _kind(s: _Stat) -> str:
     if not s.votes:
-        return "other"
-    kind, n = min(s.votes.items(), key=lambda kv: (-kv[1], kv[0]))
-    return kind if n > 0 else "other"
+        return "person" if s.plain else "other"  # "Matt Smith": two or three plain words
+    return min(s.votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]

@@ -128,3 +128,24 @@ def test_tagger_fills_names_on_every_article() -> None:
     assert got["lindqvist paper mill"].count == 2
     assert got["petra halloran"].kind == "person"
     assert got["corvallo"].kind == "place"
+
+
+def test_a_company_named_only_at_sentence_starts_is_kept_when_never_written_lowercase() -> None:
+    got = names("Quantivex unveiled a new chip. Quantivex said shipments start soon. "
+                "Analysts were cautious. Shares fell as analysts cut targets.")
+    assert "quantivex" in got
+    assert "analysts" not in got and "shares" not in got
+
+
+def test_state_abbreviations_fold_to_the_state() -> None:
+    got = names("A fire near Redmond Hills, Calif., spread overnight. California officials asked for help.")
+    assert got["california"].count == 2
+    assert got["california"].kind == "place"
+
+
+def test_kind_guesses_for_teams_and_plain_person_names() -> None:
+    got = names("The Harbor City Gulls beat the Ridgeton Owls 3-1. Marta Velez scored twice "
+                "for the California Highway Patrol team last year.")
+    assert got["harbor city gulls"].kind == "organization"
+    assert got["california highway patrol"].kind == "organization"
+    assert got["marta velez"].kind == "person"
