@@ -47,7 +47,7 @@ REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables 
 class StoryConfig(BaseModel):
     window_hours: float = Field(default=72.0, gt=0, description="max gap to the story's reports")
     ttl_hours: float = Field(default=96.0, gt=0, description="expire() closes stories idle this long")
-    threshold: float = Field(default=0.3, ge=0, le=1, description="combined score needed to join")
+    threshold: float = Field(default=0.25, ge=0, le=1, description="combined score needed to join")
     name_weight: float = 0.5
     text_weight: float = 0.5
     event_bonus: float = 0.1
@@ -56,7 +56,7 @@ class StoryConfig(BaseModel):
     max_keys: int = 24
     story_keys: int = 40
     max_terms: int = 60
-    story_terms: int = 60
+    story_terms: int = 120
     index_terms: int = 6
     max_posted: int = 64
     candidates: int = 32
@@ -88,9 +88,11 @@ def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
 
 
 def _add(old: dict[str, float], new: dict[str, float], keep: int) -> dict[str, float]:
+    """Sum of the reports' L2-normalized vectors (each report counts the same), the heaviest kept."""
     merged = dict(old)
+    norm = math.sqrt(sum(w * w for w in new.values())) or 1.0
     for k, w in new.items():
-        merged[k] = merged.get(k, 0.0) + w
+        merged[k] = merged.get(k, 0.0) + w / norm
     return _top(merged, keep)
 
 
@@ -190,7 +192,7 @@ class StoryClusterer:
             sid = self.index.get(article.duplicate_of)
             if sid and sid in self.stories:
                 return self._join(sid, article, seen, published, None)
-        feats = features(article, self.config.max_keys, self.config.max_terms)
+        feats = features(article, self.config.max_keys, self.config.max_terms, seen)
         sid = self.best_story(feats, published, seen)
         self.df.add([*feats.keys, *feats.terms], published or seen)
         if sid is None:
@@ -233,6 +235,10 @@ class StoryClusterer:
                 events[etype] = sorted(set(events.get(etype, ())) | set(places))[:8]
             new["events"] = events
             new["event_types"] = sorted(events)
+            if feats.year is not None:
+                years = dict(old.get("years", {}))
+                years[str(feats.year)] = years.get(str(feats.year), 0) + 1
+                new["years"] = dict(sorted(years.items(), key=lambda kv: -kv[1])[:4])
             fresh = [k for k in self._index_keys(feats) if k not in old["posted"]]
             fresh = fresh[:max(0, c.max_posted - len(old["posted"]))]
             if fresh:

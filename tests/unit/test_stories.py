@@ -128,7 +128,7 @@ def test_state_is_json_plain_and_compact() -> None:
     assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
     for store in (c.postings.store, c.reports):
         assert json.loads(json.dumps(dict(store))) == dict(store)
-    assert len(story["keys"]) <= 40 and len(story["terms"]) <= 60
+    assert len(story["keys"]) <= c.config.story_keys and len(story["terms"]) <= c.config.story_terms
     record = c.record(story["id"])
     assert "person:kim-jong-un" in record.entities and "person:vladimir-putin" in record.entities
 
