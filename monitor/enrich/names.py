@@ -161,6 +161,9 @@ def _strip_possessive(word: str) -> tuple[str, bool]:
     return word, False
 
 
+_BREAKS = frozenset(" \t\"'“‘([«.!?:;\n•|")  # what may stand before a sentence start
+
+
 def _is_sentence_start(text: str, pos: int) -> bool:
     i, quoted = pos - 1, False
     while i >= 0 and text[i] in " \t\"'“‘([«":
@@ -298,6 +301,7 @@ class _Piece(NamedTuple):
     plain: bool  # 2-3 capitalised words, no institution or place word: person-like
     may: bool  # the single word "May": the month or a name, by context
     abbrev: bool  # a state abbreviation: a name only when a period follows ("Calif.")
+    strong: bool  # the words alone settle the kind: context cues are not needed
 
 
 @lru_cache(maxsize=32768)
@@ -347,7 +351,7 @@ def _analyse(group: str, initial: bool) -> tuple[_Piece, ...]:
                 w[:1].isupper() and not w.isupper() and w.replace("-", "").isalpha() for w in words))
             out.append(_Piece(start, end, key, surface, ini, person, country is not None,
                               tuple(sorted(votes.items())), len(words), plain, lower == ["may"],
-                              state is not None))
+                              state is not None, max(votes.values(), default=0) >= 3))
     return tuple(out)
 
 
@@ -388,25 +392,34 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
     title = title or ""
     title_case = _is_title_case(title)
     sources = [(text, False)] + ([(title, True)] if title and not title_case else [])
+    analyse, get = _analyse, stats.get
     for src, headline in sources:
         for run in _RUN.finditer(src):
             base = run.start()
-            for piece in _analyse(run.group(), _is_sentence_start(src, base)):
+            before = src[base - 2:base] if base >= 2 else ""
+            initial = not (before[-1:] == " " and before[0] not in _BREAKS) and _is_sentence_start(src, base)
+            for piece in analyse(run.group(), initial):
                 start, end = base + piece.start, base + piece.end
                 if (piece.may and _is_month_may(src, start, end)) or (piece.abbrev and src[end:end + 1] != "."):
                     continue
-                stat = stats.get(piece.key)
+                stat = get(piece.key)
                 if stat is None:
                     stat = stats[piece.key] = _Stat(piece.key, -1 if headline else start)
                 stat.count += 1
-                stat.surfaces[piece.surface] = stat.surfaces.get(piece.surface, 0) + 1
-                stat.in_headline |= headline
-                stat.plain |= piece.plain
+                surfaces = stat.surfaces
+                surfaces[piece.surface] = surfaces.get(piece.surface, 0) + 1
+                if headline:
+                    stat.in_headline = True
+                if piece.plain:
+                    stat.plain = True
                 if not piece.initial or headline or piece.words > 1:
                     stat.initial_only = False
-                for kind, n in piece.votes:
-                    stat.votes[kind] = stat.votes.get(kind, 0) + n
-                _context_votes(stat, piece, src, start, end)
+                if piece.votes:
+                    votes = stat.votes
+                    for kind, n in piece.votes:
+                        votes[kind] = votes.get(kind, 0) + n
+                if not piece.strong:
+                    _context_votes(stat, piece, src, start, end)
     _fold_short_forms(stats, places)
     if title and title_case:
         folded_title = f" {fold_name(title)} "
