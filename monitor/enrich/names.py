@@ -242,9 +242,11 @@ def _strip_title(words: list[str]) -> tuple[int, bool]:
     return i, person
 
 
-def _clean(cand: _Cand, countries: dict[str, str]) -> list[tuple[list[tuple[str, int, int]], bool, bool]]:
-    """Split a candidate into (tokens, initial, person-by-title) names:
-    determiners, titles and leading country words peeled off."""
+def _clean(cand: _Cand, countries: dict[str, str]) -> list[tuple[list[tuple[str, int, int]], bool, bool | None]]:
+    """Split a candidate into (tokens, initial, person) names: determiners,
+    titles and leading country words peeled off. ``person`` is True after a
+    title, None for the affiliation before an inner title ("Apple" in "Apple
+    VP Phil Schiller"), else False."""
     toks = cand.tokens
     initial = cand.initial
     out = []
@@ -263,6 +265,15 @@ def _clean(cand: _Cand, countries: dict[str, str]) -> list[tuple[list[tuple[str,
     cut, person = _strip_title([t[0] for t in toks])
     if cut:
         toks, initial = toks[cut:], False
+    else:  # a title inside: "Philadelphia Homicide Capt. James Clark" -> "Philadelphia Homicide", "James Clark"
+        for i in range(1, len(toks) - 1):
+            if toks[i][0].lower().rstrip(".") in _TITLE_FIRST and toks[i - 1][0][:1].isupper():
+                cut, person = _strip_title([t[0] for t in toks[i:]])
+                if cut and i + cut < len(toks):
+                    out.append((toks[:i], initial, None))  # an affiliation: "Apple VP", "Red Sox manager"
+                    toks, initial = toks[i + cut:], False
+                    break
+                person = False
     # weekdays and months split a run ("Monday" in "Putin Monday")
     part: list[tuple[str, int, int]] = []
     for t in toks:
@@ -312,6 +323,8 @@ def _analyse(group: str, initial: bool) -> tuple[_Piece, ...]:
         for toks, ini, person in _clean(cand, countries):
             words = [t[0] for t in toks]
             lower = [w.lower().rstrip(".") for w in words]
+            if len(words) >= 3 and all(w.isupper() for w in words):
+                continue  # a headline in capitals, not a name
             if len(words) == 1 and (lower[0] in _COMMON or len(words[0]) < 2 or words[0].isdigit()
                                     or (lower[0].endswith("ly") and len(lower[0]) > 5)):
                 continue
@@ -331,6 +344,8 @@ def _analyse(group: str, initial: bool) -> tuple[_Piece, ...]:
                 votes["place"] += 5
             if person:
                 votes["person"] += 3
+            elif person is None:
+                votes["organization"] += 1
             if (key in places or state is not None or lower[-1] in _PLACE_WORDS
                     or (len(words) > 1 and lower[0] in _PLACE_WORDS)):  # "Gulf of Aden", "Lake Orlo"
                 votes["place"] += 3

@@ -149,3 +149,16 @@ def test_kind_guesses_for_teams_and_plain_person_names() -> None:
     assert got["harbor city gulls"].kind == "organization"
     assert got["california highway patrol"].kind == "organization"
     assert got["marta velez"].kind == "person"
+
+
+def test_a_title_inside_a_run_splits_affiliation_from_person() -> None:
+    got = names("Harbor City Homicide Capt. Jonas Brandt said the Velmora Labs VP Ines Kader was not a suspect.")
+    assert got["jonas brandt"].kind == "person"
+    assert got["ines kader"].kind == "person"
+    assert got["velmora labs"].kind == "organization"
+    assert not any("capt" in k or " vp" in k for k in got)
+
+
+def test_a_headline_in_capitals_is_not_a_name() -> None:
+    got = names("POLICE MAKE ARRESTS IN DUNMORE RAID\n\nPolice in Dunmore arrested three men.")
+    assert set(got) == {"dunmore"}
