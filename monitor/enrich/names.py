@@ -57,6 +57,7 @@ from monitor.enrich.yamlfile import read_yaml
 from monitor.models import NameTag
 
 DEFAULT_LIMIT = 20
+_MAX_WORDS = 12  # "Fundamentalist Church of Jesus Christ of Latter Day Saints" is 10
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
 _WORD = rf"[{_UPPER}][\w'’]*(?:[-.][\w'’]+)*"
@@ -320,6 +321,8 @@ def _analyse(group: str, initial: bool) -> tuple[_Piece, ...]:
     countries, places = _gazetteer()
     out = []
     for cand in _split_run(group, initial):
+        if len(cand.tokens) > _MAX_WORDS:
+            continue  # a Title Case or capitals line, not a name (and no quadratic work on it)
         for toks, ini, person in _clean(cand, countries):
             words = [t[0] for t in toks]
             lower = [w.lower().rstrip(".") for w in words]
