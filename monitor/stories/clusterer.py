@@ -57,9 +57,10 @@ class StoryConfig(BaseModel):
     story_keys: int = 40
     max_terms: int = 60
     story_terms: int = 120
-    index_terms: int = 6
+    index_terms: int = 4
     max_posted: int = 64
-    candidates: int = 32
+    candidates: int = Field(default=16, description="stories scored per article, the best by index evidence")
+    candidate_floor: float = Field(default=0.2, description="index evidence needed, relative to the best")
     max_reports: int = Field(default=200, description="reports kept in a StoryRecord (report_count stays exact)")
     max_sources: int = 200
     # event types that may appear in one story; types not listed are compatible only with themselves
@@ -69,17 +70,20 @@ class StoryConfig(BaseModel):
     ])
 
 
-def _cosine(a: dict[str, float], b: dict[str, float], idf: Any) -> float:
-    """Cosine of two weight vectors, each weight times the idf of its key."""
-    if not a or not b:
+def _weighted(vec: dict[str, float], idf: Any) -> tuple[dict[str, float], float]:
+    """A weight vector with each weight times the idf of its key, and its norm."""
+    w = {k: v * idf(k) for k, v in vec.items()}
+    return w, math.sqrt(sum(x * x for x in w.values()))
+
+
+def _cosine(query: tuple[dict[str, float], float], story: dict[str, float], story_norm: float,
+            idf: Any) -> float:
+    """Cosine of an idf-weighted query and a story vector (weighted here, norm given)."""
+    wq, nq = query
+    if not nq or not story_norm:
         return 0.0
-    wa = {k: w * idf(k) for k, w in a.items()}
-    dot = sum(w * b[k] * idf(k) for k, w in wa.items() if k in b)
-    if not dot:
-        return 0.0
-    na = math.sqrt(sum(w * w for w in wa.values()))
-    nb = math.sqrt(sum((w * idf(k)) ** 2 for k, w in b.items()))
-    return dot / (na * nb)
+    dot = sum(w * story[k] * idf(k) for k, w in wq.items() if k in story)
+    return dot / (nq * story_norm) if dot else 0.0
 
 
 def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
@@ -109,6 +113,8 @@ class StoryClusterer:
         self.df = DocFreq(docfreq if docfreq is not None else {})
         self._expiry: list[tuple[float, str]] | None = None  # (updated, sid), built from the store
         self._sweeps = 0
+        # story id -> ((report count, idf epoch), norms): for stories whose stored norms are stale
+        self._norms: dict[str, tuple[tuple[int, int], list[float]]] = {}
 
     @classmethod
     def from_stores(cls, stores: StateStores, config: StoryConfig | None = None) -> StoryClusterer:
@@ -122,8 +128,27 @@ class StoryClusterer:
             return True
         return any(set(g) & a and set(g) & b for g in self.config.event_groups)
 
-    def score(self, story: dict[str, Any], feats: Features) -> float:
-        """How well an article's evidence fits a story; 0 when it must not join."""
+    def _story_norms(self, story: dict[str, Any]) -> tuple[float, float]:
+        """Norms of the story's idf-weighted vectors, as computed when it was last
+        written (idf moves slowly; recomputing them per candidate would cost
+        more the more live stories there are, as fewer are seen twice)."""
+        norms = story.get("norms")
+        if norms is None or self.df.n > norms[2] * 1.5 + 10:  # the stream is young: idf still moves
+            version = (story["article_count"], self.df.epoch)
+            cached = self._norms.get(story["id"])
+            if cached is None or cached[0] != version:
+                cached = self._norms[story["id"]] = (version, self._norms_now(story))
+            norms = cached[1]
+        return norms[0], norms[1]
+
+    def _norms_now(self, story: dict[str, Any]) -> list[float]:
+        idf = self.df.table.__getitem__
+        return [round(_weighted(story["keys"], idf)[1], 4), round(_weighted(story["terms"], idf)[1], 4),
+                round(self.df.n, 1)]
+
+    def score(self, story: dict[str, Any], feats: Features, query: dict[str, Any] | None = None) -> float:
+        """How well an article's evidence fits a story; 0 when it must not join.
+        ``query``: the article's weighted vectors (``self.query(feats)``), to reuse."""
         c = self.config
         story_events: dict[str, list[str]] = story.get("events", {})
         if not self._compatible(set(feats.events), set(story_events)):
@@ -138,11 +163,17 @@ class StoryClusterer:
                     same_place = True
         story_keys = story["keys"]
         shared = [k for k in feats.specific if k in story_keys]
-        text = _cosine(feats.terms, story["terms"], self.df.idf)
+        q = query or self.query(feats)
+        keys_norm, terms_norm = self._story_norms(story)
+        text = _cosine(q["terms"], story["terms"], terms_norm, self.df.table.__getitem__)
         if not (len(shared) >= 2 or (shared and text >= c.text_with_one) or text >= c.text_alone):
             return 0.0
-        names = _cosine(feats.keys, story_keys, self.df.idf)
+        names = _cosine(q["keys"], story_keys, keys_norm, self.df.table.__getitem__)
         return c.name_weight * names + c.text_weight * text + (c.event_bonus if same_place else 0.0)
+
+    def query(self, feats: Features) -> dict[str, Any]:
+        idf = self.df.table.__getitem__
+        return {"terms": _weighted(feats.terms, idf), "keys": _weighted(feats.keys, idf)}
 
     def _in_window(self, story: dict[str, Any], published: float | None, seen: float) -> bool:
         """Same time frame: by publication dates when both sides have them
@@ -155,21 +186,25 @@ class StoryClusterer:
 
     def _index_keys(self, feats: Features) -> list[str]:
         """Keys to post a story under: its specific names and its rarest words."""
-        idf = self.df.idf
-        terms = sorted(feats.terms, key=lambda t: (-feats.terms[t] * idf(t), t))[:self.config.index_terms]
-        return [*feats.specific, *(f"t:{t}" for t in terms)]
+        if feats.index_keys is None:
+            idf = self.df.table.__getitem__
+            terms = heapq.nsmallest(self.config.index_terms, feats.terms,
+                                    key=lambda t: (-feats.terms[t] * idf(t), t))
+            feats.index_keys = [*feats.specific, *(f"t:{t}" for t in terms)]
+        return feats.index_keys
 
     def best_story(self, feats: Features, published: float | None, seen: float) -> str | None:
-        idf = self.df.idf
+        idf = self.df.table.__getitem__
         lookup = {k: feats.keys[k] * idf(k) for k in feats.specific}
         for k in self._index_keys(feats)[len(feats.specific):]:
             lookup[k] = feats.terms[k[2:]] * idf(k[2:]) * 0.5
         best, best_score = None, self.config.threshold
-        for sid in self.postings.candidates(lookup, self.config.candidates):
+        query = self.query(feats)
+        for sid in self.postings.candidates(lookup, self.config.candidates, self.config.candidate_floor):
             story = self.stories.get(sid)
             if story is None or not self._in_window(story, published, seen):
                 continue
-            s = self.score(story, feats)
+            s = self.score(story, feats, query)
             if s >= best_score and (best is None or s > best_score or sid < best):
                 best, best_score = sid, s
         return best
@@ -230,6 +265,7 @@ class StoryClusterer:
             new["keys"] = _add(old["keys"], feats.keys, c.story_keys)
             new["labels"] = {k: old["labels"].get(k) or feats.labels.get(k, k) for k in new["keys"]}
             new["terms"] = _add(old["terms"], feats.terms, c.story_terms)
+            new["norms"] = self._norms_now(new)
             events = dict(old["events"])
             for etype, places in feats.events.items():
                 events[etype] = sorted(set(events.get(etype, ())) | set(places))[:8]
@@ -302,5 +338,6 @@ class StoryClusterer:
             if key in self.reports:
                 del self.reports[key]
         self.postings.unpost(sid, story["posted"])
+        self._norms.pop(sid, None)
         del self.stories[sid]
         return record

@@ -23,6 +23,19 @@ from monitor.state import Store
 SHARDS = 64
 HALF_LIFE_S = 7 * 86400.0
 MIN_COUNT = 0.3  # decayed counts below this are forgotten
+REFRESH = 50  # documents between idf recomputations (sooner while the stream is young: 5% growth)
+
+
+class _IdfTable(dict):
+    """term -> idf, computed on first lookup (a plain dict lookup after that)."""
+
+    def __init__(self, counts: dict[str, float], n: float) -> None:
+        super().__init__()
+        self.counts, self.log_n1 = counts, math.log(n + 1.0)
+
+    def __missing__(self, term: str) -> float:
+        value = self[term] = self.log_n1 - math.log(self.counts.get(term, 0.0) + 1.0) + 1.0
+        return value
 
 
 def _shard(term: str) -> str:
@@ -39,6 +52,12 @@ class DocFreq:
         self._n = 0.0
         self._t: float | None = None  # stream time the counts are decayed to
         self._dirty: set[str] = set()
+        # idf values as of `epoch`: recomputed every REFRESH documents, or once
+        # the document count grew by 5% (a young stream); they barely move
+        self._idf: _IdfTable | None = None
+        self.epoch = 0
+        self._since_refresh = 0
+        self._refreshed_n = 0.0
 
     def _load(self) -> dict[str, float]:
         if self._counts is None:
@@ -59,8 +78,20 @@ class DocFreq:
 
     def idf(self, term: str) -> float:
         """log((N + 1) / (df + 1)) + 1: > 1 for any term, 1 for one in every document."""
-        counts = self._load()
-        return math.log((self._n + 1.0) / (counts.get(term, 0.0) + 1.0)) + 1.0
+        return self.table[term]
+
+    @property
+    def table(self) -> _IdfTable:
+        """The idf values as a mapping (faster in loops than ``idf``)."""
+        if self._idf is None:
+            self._idf = _IdfTable(self._load(), self._n)
+        return self._idf
+
+    def _refresh(self) -> None:
+        self._idf = None
+        self._refreshed_n = self._n
+        self.epoch += 1
+        self._since_refresh = 0
 
     def add(self, terms: Iterable[str], t: float) -> None:
         counts = self._load()
@@ -70,6 +101,9 @@ class DocFreq:
             counts[term] = counts.get(term, 0.0) + 1.0
             self._dirty.add(_shard(term))
         self._n += 1.0
+        self._since_refresh += 1
+        if self._n >= self._refreshed_n * 1.05 + 1 or self._since_refresh >= REFRESH:
+            self._refresh()
 
     def flush(self, t: float | None = None) -> int:
         """Decay to stream time ``t``, forget faded terms, write the changed
@@ -85,6 +119,7 @@ class DocFreq:
                     else:
                         counts[term] = c
                 self._n *= factor
+                self._refresh()
                 self._dirty = {f"s{k}" for k in range(SHARDS)}
             self._t = t
         if not self._dirty:

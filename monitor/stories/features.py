@@ -65,6 +65,7 @@ class Features:
     events: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     year: int | None = None
+    index_keys: list[str] | None = None  # set by the clusterer, once
 
     @property
     def specific(self) -> list[str]:

@@ -49,13 +49,17 @@ class StoryIndex:
             else:
                 del self.store[key]
 
-    def candidates(self, weights: dict[str, float], limit: int) -> list[str]:
+    def candidates(self, weights: dict[str, float], limit: int, floor: float = 0.0) -> list[str]:
         """Story ids posted under the given keys, the ``limit`` best by the
-        summed weight of the keys they share with the article."""
+        summed weight of the keys they share with the article; those below
+        ``floor`` times the best one's weight are left out (a story met only
+        through a common key, when others share rare ones)."""
         score: dict[str, float] = {}
         for key, w in weights.items():
             for sid, _t in self.store.get(key) or ():
                 score[sid] = score.get(sid, 0.0) + w
-        if len(score) <= limit:
-            return sorted(score, key=lambda s: (-score[s], s))
-        return sorted(score, key=lambda s: (-score[s], s))[:limit]
+        ranked = sorted(score, key=lambda s: (-score[s], s))[:limit]
+        if ranked and floor:
+            cut = score[ranked[0]] * floor
+            ranked = [s for s in ranked if score[s] >= cut]
+        return ranked
