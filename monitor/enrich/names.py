@@ -29,7 +29,7 @@ How it works, per article:
    state abbreviations ("Calif."), place words ("Gulf of", "Province") and
    prepositions ("in X") make a place; institution words, a country before
    other words ("Indian Navy") and team-like plurals make an organization;
-   titles, "X said", a surname used alone, or two or three plain words make
+   titles, "X said", a surname used alone, or two to four plain words make
    a person.
 
 Names are sorted by salience (mentions, headline, lead, length) and capped.
@@ -328,8 +328,7 @@ def _analyse(group: str, initial: bool) -> tuple[_Piece, ...]:
             lower = [w.lower().rstrip(".") for w in words]
             if len(words) >= 3 and all(w.isupper() for w in words):
                 continue  # a headline in capitals, not a name
-            if len(words) == 1 and (lower[0] in _COMMON or len(words[0]) < 2 or words[0].isdigit()
-                                    or (lower[0].endswith("ly") and len(lower[0]) > 5)):
+            if len(words) == 1 and (lower[0] in _COMMON or len(words[0]) < 2 or words[0].isdigit()):
                 continue
             start, end = toks[0][1], toks[-1][2]
             surface = group[start:end]
@@ -365,8 +364,9 @@ def _analyse(group: str, initial: bool) -> tuple[_Piece, ...]:
                 elif (lower[-1].endswith("s") and not lower[-1].endswith(("ss", "us", "is"))
                       and not (len(words) == 2 and lower[0] in _PLACE_FIRST)):
                     votes["organization"] += 1  # "New Orleans Saints", "Tar Heels"
-            plain = (2 <= len(words) <= 3 and not votes and all(
-                w[:1].isupper() and not w.isupper() and w.replace("-", "").isalpha() for w in words))
+            plain = (2 <= len(words) <= 4 and not votes and all(
+                w[:1].isupper() and (not w.isupper() or len(w.rstrip(".")) == 1)  # "W. Mark Felt"
+                and w.replace("-", "").rstrip(".").isalpha() for w in words))
             out.append(_Piece(start, end, key, surface, ini, person, country is not None,
                               tuple(sorted(votes.items())), len(words), plain, lower == ["may"],
                               state is not None, max(votes.values(), default=0) >= 3))
@@ -515,5 +515,5 @@ def _display(s: _Stat) -> str:
 
 def _kind(s: _Stat) -> str:
     if not s.votes:
-        return "person" if s.plain else "other"  # "Matt Smith": two or three plain words
+        return "person" if s.plain else "other"  # "Matt Smith", "W. Mark Felt": plain words
     return min(s.votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]

@@ -162,3 +162,9 @@ def test_a_title_inside_a_run_splits_affiliation_from_person() -> None:
 def test_a_headline_in_capitals_is_not_a_name() -> None:
     got = names("POLICE MAKE ARRESTS IN DUNMORE RAID\n\nPolice in Dunmore arrested three men.")
     assert set(got) == {"dunmore"}
+
+
+def test_names_ending_like_adverbs_are_names_mid_sentence() -> None:
+    got = names("Police in Sicily arrested Emily Kelly. Currently the island is calm.")
+    assert {"sicily", "emily kelly"} <= set(got)
+    assert "currently" not in got
