@@ -21,7 +21,14 @@ from pathlib import Path
 from monitor.enrich.dedup import DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
 from monitor.enrich.tag import Tagger
-from monitor.models import Alert, Article, PreparedArticle, RawArticle, StoryRecord, utcnow
+from monitor.models import (
+    Alert,
+    Article,
+    PreparedArticle,
+    RawArticle,
+    StoryRecord,
+    utcnow,
+)
 from monitor.rules.engine import RuleEngine
 from monitor.rules.loader import Ruleset, load_ruleset
 from monitor.state import StateStores

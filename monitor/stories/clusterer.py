@@ -227,7 +227,7 @@ class StoryClusterer:
             sid = self.index.get(article.duplicate_of)
             if sid and sid in self.stories:
                 return self._join(sid, article, seen, published, None)
-        feats = features(article, self.config.max_keys, self.config.max_terms, seen)
+        feats = features(article, self.config.max_keys, self.config.max_terms)
         sid = self.best_story(feats, published, seen)
         self.df.add([*feats.keys, *feats.terms], published or seen)
         if sid is None:
@@ -271,10 +271,6 @@ class StoryClusterer:
                 events[etype] = sorted(set(events.get(etype, ())) | set(places))[:8]
             new["events"] = events
             new["event_types"] = sorted(events)
-            if feats.year is not None:
-                years = dict(old.get("years", {}))
-                years[str(feats.year)] = years.get(str(feats.year), 0) + 1
-                new["years"] = dict(sorted(years.items(), key=lambda kv: -kv[1])[:4])
             fresh = [k for k in self._index_keys(feats) if k not in old["posted"]]
             fresh = fresh[:max(0, c.max_posted - len(old["posted"]))]
             if fresh:

@@ -22,7 +22,6 @@ from monitor.models import Article, EventTag
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _ASCII_TOKEN = re.compile(r"[A-Za-z]{3,}")
 _FOLD = re.compile(r"[^\w]+")
-_YEAR = re.compile(r"\b(?:19[5-9]\d|20\d\d)\b")
 STOP = frozenset(
     """the and for that with was were are has have had this from his her its their they them
     said says will would could should may might not but also been being which who whom what when
@@ -64,7 +63,6 @@ class Features:
     terms: dict[str, float] = field(default_factory=dict)
     events: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
-    year: int | None = None
     index_keys: list[str] | None = None  # set by the clusterer, once
 
     @property
@@ -131,19 +129,7 @@ def article_events(article: Article) -> dict[str, list[str]]:
     return {t: sorted(p) for t, p in sorted(out.items())}
 
 
-def event_year(article: Article, seen: float | None = None) -> int | None:
-    """The year of what the article reports: its publication date's; for an
-    undated article, the latest year it writes (none after the year it was
-    seen in), so that undated reports of two similar events years apart
-    stay apart."""
-    if article.published is not None:
-        return article.published.year
-    now = datetime.fromtimestamp(seen, timezone.utc).year if seen else article.ingested_at.year
-    years = [y for y in map(int, _YEAR.findall(f"{article.title or ''} {article.text}")) if y <= now]
-    return max(years) if years else None
-
-
-def features(article: Article, max_keys: int = 24, max_terms: int = 60, seen: float | None = None) -> Features:
+def features(article: Article, max_keys: int = 24, max_terms: int = 60) -> Features:
     keys, labels = article_keys(article, max_keys)
     return Features(keys=keys, terms=article_terms(article, max_terms), events=article_events(article),
-                    labels=labels, year=event_year(article, seen))
+                    labels=labels)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from monitor.pipeline import Pipeline, Result
-from monitor.state import JsonStore, StateStores, STORE_NAMES
+from monitor.state import STORE_NAMES, JsonStore, StateStores
 from tests.story_stream import EVENTS, REPORTS, raw_articles
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
