@@ -59,7 +59,7 @@ class StoryConfig(BaseModel):
     story_terms: int = 120
     index_terms: int = 4
     max_posted: int = 64
-    candidates: int = Field(default=16, description="stories scored per article, the best by index evidence")
+    candidates: int = Field(default=8, description="stories scored per article, the best by index evidence")
     candidate_floor: float = Field(default=0.2, description="index evidence needed, relative to the best")
     max_reports: int = Field(default=200, description="reports kept in a StoryRecord (report_count stays exact)")
     max_sources: int = 200
@@ -87,6 +87,8 @@ def _cosine(query: tuple[dict[str, float], float], story: dict[str, float], stor
 
 
 def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
+    if len(weights) <= keep:
+        return {k: round(w, 3) for k, w in weights.items()}
     top = heapq.nsmallest(keep, weights.items(), key=lambda kv: (-kv[1], kv[0]))
     return {k: round(w, 3) for k, w in top}
 
@@ -133,7 +135,7 @@ class StoryClusterer:
         written (idf moves slowly; recomputing them per candidate would cost
         more the more live stories there are, as fewer are seen twice)."""
         norms = story.get("norms")
-        if norms is None or self.df.n > norms[2] * 1.5 + 10:  # the stream is young: idf still moves
+        if norms is None or self.df.n > norms[2] * 2 + 50:  # the stream is young: idf still moves
             version = (story["article_count"], self.df.epoch)
             cached = self._norms.get(story["id"])
             if cached is None or cached[0] != version:

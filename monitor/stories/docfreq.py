@@ -7,9 +7,10 @@ fades out of the table (which keeps it bounded).
 
 Counting is done in memory and persisted in ``SHARDS`` records of the
 ``story_df`` store (``meta`` -> {"n", "t"}; ``s<k>`` -> {term: count}) on
-``flush`` (the pipeline calls it with every TTL sweep), so an article costs no
-table write of its own. A crash loses at most the counts since the last flush:
-a statistic, not an identity, so that is harmless.
+``flush`` (the pipeline calls it with every TTL sweep: SHARDS + 1 writes per
+500 articles), so an article costs no table write of its own. A crash loses
+at most the counts since the last flush: a statistic, not an identity, so
+that is harmless.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class DocFreq:
         self._counts: dict[str, float] | None = None
         self._n = 0.0
         self._t: float | None = None  # stream time the counts are decayed to
-        self._dirty: set[str] = set()
+        self._changed = False  # counted documents since the last flush
         # idf values as of `epoch`: recomputed every REFRESH documents, or once
         # the document count grew by 5% (a young stream); they barely move
         self._idf: _IdfTable | None = None
@@ -97,9 +98,10 @@ class DocFreq:
         counts = self._load()
         if self._t is None:
             self._t = t
+        get = counts.get
         for term in set(terms):
-            counts[term] = counts.get(term, 0.0) + 1.0
-            self._dirty.add(_shard(term))
+            counts[term] = get(term, 0.0) + 1.0
+        self._changed = True
         self._n += 1.0
         self._since_refresh += 1
         if self._n >= self._refreshed_n * 1.05 + 1 or self._since_refresh >= REFRESH:
@@ -120,18 +122,15 @@ class DocFreq:
                         counts[term] = c
                 self._n *= factor
                 self._refresh()
-                self._dirty = {f"s{k}" for k in range(SHARDS)}
+                self._changed = True
             self._t = t
-        if not self._dirty:
+        if not self._changed:
             return 0
-        shards: dict[str, dict[str, float]] = {s: {} for s in self._dirty}
+        shards: dict[str, dict[str, float]] = {f"s{k}": {} for k in range(SHARDS)}
         for term, c in counts.items():
-            s = _shard(term)
-            if s in shards:
-                shards[s][term] = round(c, 3)
+            shards[_shard(term)][term] = round(c, 3)
         for s, values in shards.items():
             self.store[s] = values
         self.store["meta"] = {"n": round(self._n, 3), "t": self._t}
-        written = len(shards) + 1
-        self._dirty = set()
-        return written
+        self._changed = False
+        return len(shards) + 1

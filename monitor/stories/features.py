@@ -96,7 +96,7 @@ def article_keys(article: Article, keep: int = 24) -> tuple[dict[str, float], di
         raw[key] = (1 + math.log(count)) * KIND_FACTOR.get(kind, 0.6)
         labels[key] = e.name
         covered.add(fold(e.name))
-        covered.update(fold(m.surface) for m in e.mentions)
+        covered.update(fold(surface) for surface in {m.surface for m in e.mentions})
     for n in article.names:
         folded = fold(n.key)
         if not folded or folded in covered:
