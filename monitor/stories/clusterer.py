@@ -217,14 +217,17 @@ class StoryClusterer:
         """A copy of ``article`` with ``story_id`` set (a new story if nothing fits)."""
         return self.place(article, now)[0]
 
-    def place(self, article: Article, now: datetime | None = None) -> tuple[Article, StoryRecord | None]:
-        """``assign``, plus the story's new ``StoryRecord`` (None when the
-        article was placed before: re-placing is a no-op, safe on replay)."""
+    def place(self, article: Article, now: datetime | None = None) -> tuple[Article, StoryRecord]:
+        """``assign``, plus the story's new ``StoryRecord``. Re-placing an
+        article placed before changes nothing and returns the story's current
+        record (a replay after a crash re-publishes it: harmless on a
+        compacted topic, and it heals a record lost in the crash)."""
         seen = timestamp(now) or timestamp(article.ingested_at) or utcnow().timestamp()
         published = timestamp(article.published)
         known = self.index.get(article.id)
         if known and known in self.stories:
-            return article.model_copy(update={"story_id": known}), None
+            profile = self.stories[known]
+            return article.model_copy(update={"story_id": known}), story_record(profile, self.latest_reports(profile))
         if article.duplicate_of:
             sid = self.index.get(article.duplicate_of)
             if sid and sid in self.stories:

@@ -149,3 +149,12 @@ def test_pipeline_publishes_changed_and_closed_stories() -> None:
     assert result.stories[0].status == "active" and result.stories[0].report_count == 1
     closed = pipeline.expire(T0 + timedelta(days=5))
     assert [(s.id, s.status) for s in closed] == [(result.article.story_id, "closed")]
+
+
+def test_a_replayed_article_changes_nothing_and_returns_the_current_record() -> None:
+    c = StoryClusterer.from_stores(stores())
+    a = article("a", ["Ivo Marek", "Dana Volk"], "quarry collapse rescue")
+    _, first = c.place(a)
+    c.place(article("b", ["Ivo Marek", "Dana Volk"], "quarry collapse rescue", source="other"))
+    again, record = c.place(a)
+    assert again.story_id == first.id and record.report_count == 2 and record == c.record(first.id)
