@@ -38,7 +38,7 @@ from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
 from monitor.stories.index import StoryIndex
-from monitor.stories.record import report_state, story_record
+from monitor.stories.record import MAIN_NAMES, report_state, story_record
 
 REPORT_BUCKET = 25
 REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables may change under us)
@@ -54,9 +54,9 @@ class StoryConfig(BaseModel):
     text_alone: float = Field(default=0.5, description="text similarity that joins with no shared name")
     text_with_one: float = Field(default=0.2, description="text similarity one shared name needs")
     max_keys: int = 24
-    story_keys: int = 40
+    story_keys: int = 32
     max_terms: int = 60
-    story_terms: int = 120
+    story_terms: int = 80
     index_terms: int = 4
     max_posted: int = 64
     candidates: int = Field(default=8, description="stories scored per article, the best by index evidence")
@@ -268,7 +268,8 @@ class StoryClusterer:
                 new.update(first_article=article.id, first_source=article.source, first_report=report)
         if feats is not None:
             new["keys"] = _add(old["keys"], feats.keys, c.story_keys)
-            new["labels"] = {k: old["labels"].get(k) or feats.labels.get(k, k) for k in new["keys"]}
+            named = [k for k in sorted(new["keys"], key=lambda k: -new["keys"][k]) if not k.startswith("e:country:")]
+            new["labels"] = {k: old["labels"].get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]}
             new["terms"] = _add(old["terms"], feats.terms, c.story_terms)
             new["norms"] = self._norms_now(new)
             events = dict(old["events"])

@@ -50,7 +50,7 @@ def story_record(profile: dict[str, Any], reports: list[dict[str, Any]], status:
     keys = profile.get("keys", {})
     labels = profile.get("labels", {})
     ranked = sorted(keys, key=lambda k: (-keys[k], k))
-    names = [labels.get(k, k.split(":", 1)[1]) for k in ranked if not k.startswith("e:country:")]
+    names = [labels[k] for k in ranked if k in labels]
     entities = [k[2:] for k in ranked if k.startswith("e:")]
     latest = reports[-1] if reports else profile["first_report"]
     return StoryRecord(
