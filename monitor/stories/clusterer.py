@@ -86,6 +86,11 @@ def _cosine(query: tuple[dict[str, float], float], story: dict[str, float], stor
     return dot / (nq * story_norm) if dot else 0.0
 
 
+def _current(profile: dict[str, Any] | None) -> bool:
+    """A story profile in this module's format (tables may still hold older ones)."""
+    return profile is not None and "posted" in profile
+
+
 def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
     if len(weights) <= keep:
         return {k: round(w, 3) for k, w in weights.items()}
@@ -225,12 +230,12 @@ class StoryClusterer:
         seen = timestamp(now) or timestamp(article.ingested_at) or utcnow().timestamp()
         published = timestamp(article.published)
         known = self.index.get(article.id)
-        if known and known in self.stories:
+        if known and _current(self.stories.get(known)):
             profile = self.stories[known]
             return article.model_copy(update={"story_id": known}), story_record(profile, self.latest_reports(profile))
         if article.duplicate_of:
             sid = self.index.get(article.duplicate_of)
-            if sid and sid in self.stories:
+            if sid and _current(self.stories.get(sid)):
                 return self._join(sid, article, seen, published, None)
         feats = features(article, self.config.max_keys, self.config.max_terms)
         sid = self.best_story(feats, published, seen)
@@ -326,9 +331,20 @@ class StoryClusterer:
             story = self.stories.get(sid)
             if story is None or story["updated"] >= cutoff:
                 continue  # gone already, or a newer entry for it is in the heap
-            closed.append(self._close(sid, story))
+            if _current(story):
+                closed.append(self._close(sid, story))
+            else:
+                self._drop_legacy(sid, story)
         self.df.flush(t)
         return closed
+
+    def _drop_legacy(self, sid: str, story: dict[str, Any]) -> None:
+        """A story written by the clusterer before issue 13 (no index postings,
+        no reports): never joined again, dropped with its article index at expiry."""
+        for aid in story.get("articles") or ():
+            if self.index.get(aid) == sid:
+                del self.index[aid]
+        del self.stories[sid]
 
     def _close(self, sid: str, story: dict[str, Any]) -> StoryRecord:
         record = story_record(story, self.latest_reports(story), "closed")

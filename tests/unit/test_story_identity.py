@@ -158,3 +158,17 @@ def test_a_replayed_article_changes_nothing_and_returns_the_current_record() -> 
     c.place(article("b", ["Ivo Marek", "Dana Volk"], "quarry collapse rescue", source="other"))
     again, record = c.place(a)
     assert again.story_id == first.id and record.report_count == 2 and record == c.record(first.id)
+
+
+def test_stories_left_by_the_previous_clusterer_are_not_joined_and_expire_quietly() -> None:
+    s = stores()
+    legacy = {"id": "old1", "first_article": "x1", "first_source": "w", "first_seen": T0.timestamp(),
+              "title": "t", "updated": T0.timestamp(), "article_count": 1, "published_min": None,
+              "published_max": None, "sources": ["w"], "articles": ["x1"], "entities": {}, "terms": {},
+              "event_types": []}
+    s.stories["old1"], s.story_index["x1"] = legacy, "old1"
+    c = StoryClusterer.from_stores(s)
+    copy = c.assign(article("x2", ["Ivo Marek"], "quarry collapse", duplicate_of="x1"))
+    assert copy.story_id != "old1" and c.record(copy.story_id).report_count == 1
+    assert [r.id for r in c.expire(T0 + timedelta(days=5))] == [copy.story_id]
+    assert "old1" not in s.stories and "x1" not in s.story_index
