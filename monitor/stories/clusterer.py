@@ -240,22 +240,24 @@ class StoryClusterer:
         feats = features(article, self.config.max_keys, self.config.max_terms)
         sid = self.best_story(feats, published, seen)
         self.df.add([*feats.keys, *feats.terms], published or seen)
-        if sid is None:
+        if sid is None:  # a new story: its empty profile is only ever written filled
             sid = stable_id("story", article.id)
-            self.stories[sid] = {
+            empty = {
                 "id": sid, "title": article.title or "", "first_article": article.id,
                 "first_source": article.source, "first_seen": seen, "updated": seen, "article_count": 0,
                 "published_min": published, "published_max": published, "sources": [],
                 "keys": {}, "labels": {}, "terms": {}, "events": {}, "event_types": [], "posted": [],
             }
+            return self._join(sid, article, seen, published, feats, empty)
         return self._join(sid, article, seen, published, feats)
 
     def _join(self, sid: str, article: Article, seen: float, published: float | None,
-              feats: Features | None) -> tuple[Article, StoryRecord]:
-        """Add the article to story ``sid``: write back a new profile (never
-        mutate the stored one), its report, its index entries."""
+              feats: Features | None, old: dict[str, Any] | None = None) -> tuple[Article, StoryRecord]:
+        """Add the article to story ``sid`` (profile ``old``, read if not
+        given): write back a new profile (never mutate the stored one), its
+        report, its index entries."""
         c = self.config
-        old = self.stories[sid]
+        old = old if old is not None else self.stories[sid]
         new = dict(old)
         n = old["article_count"]
         new["article_count"] = n + 1

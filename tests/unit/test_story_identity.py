@@ -172,3 +172,11 @@ def test_stories_left_by_the_previous_clusterer_are_not_joined_and_expire_quietl
     assert copy.story_id != "old1" and c.record(copy.story_id).report_count == 1
     assert [r.id for r in c.expire(T0 + timedelta(days=5))] == [copy.story_id]
     assert "old1" not in s.stories and "x1" not in s.story_index
+
+
+def test_a_new_story_writes_its_profile_once() -> None:
+    s = stores(CountingStore)
+    c = StoryClusterer.from_stores(s)
+    c.assign(article("a", ["Ivo Marek", "Dana Volk"], "quarry collapse rescue miners trapped"))
+    assert (s.stories.writes, s.story_index.writes, s.story_reports.writes) == (1, 1, 1)
+    assert s.story_postings.writes == len(s.stories[s.story_index["a"]]["posted"]) > 0
