@@ -38,7 +38,7 @@ from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
 from monitor.stories.index import StoryIndex
-from monitor.stories.record import MAIN_NAMES, report_state, story_record
+from monitor.stories.record import MAIN_NAMES, report_state, story_record, story_title
 
 REPORT_BUCKET = 25
 REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables may change under us)
@@ -243,7 +243,7 @@ class StoryClusterer:
         if sid is None:  # a new story: its empty profile is only ever written filled
             sid = stable_id("story", article.id)
             empty = {
-                "id": sid, "title": article.title or "", "first_article": article.id,
+                "id": sid, "title": story_title(article), "first_article": article.id,
                 "first_source": article.source, "first_seen": seen, "updated": seen, "article_count": 0,
                 "published_min": published, "published_max": published, "sources": [],
                 "keys": {}, "labels": {}, "terms": {}, "events": {}, "event_types": [], "posted": [],

@@ -8,6 +8,7 @@ time and is the same on every worker.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,6 +16,7 @@ from monitor.models import Article, StoryRecord, StoryReport
 from monitor.stories.features import main_event, timestamp
 
 EVIDENCE_CHARS = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 MAIN_NAMES = 10
 
 
@@ -31,6 +33,14 @@ def report_state(article: Article, seen: float) -> dict[str, Any]:
     }
     state.update({k: v for k, v in optional.items() if v is not None})
     return state
+
+
+def story_title(article: Article, limit: int = 120) -> str:
+    """The headline of the story's first report, else its first sentence (cut at a word)."""
+    if article.title:
+        return article.title
+    first = _SENTENCE_END.split(article.text.strip(), maxsplit=1)[0]
+    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _dt(ts: float) -> datetime:

@@ -180,3 +180,11 @@ def test_a_new_story_writes_its_profile_once() -> None:
     c.assign(article("a", ["Ivo Marek", "Dana Volk"], "quarry collapse rescue miners trapped"))
     assert (s.stories.writes, s.story_index.writes, s.story_reports.writes) == (1, 1, 1)
     assert s.story_postings.writes == len(s.stories[s.story_index["a"]]["posted"]) > 0
+
+
+def test_a_story_without_headline_is_titled_by_its_first_sentence() -> None:
+    c = StoryClusterer.from_stores(stores())
+    a = Article(id="t", source="s", text="Rescuers reached the Dorvik quarry. Six miners were trapped.",
+                paragraphs=["Rescuers reached the Dorvik quarry. Six miners were trapped."], published=T0)
+    _, record = c.place(a)
+    assert record.title == "Rescuers reached the Dorvik quarry."
