@@ -18,7 +18,7 @@ import time
 
 from bench.common import DEFAULT, QUICK, RESULTS, environment, table, write_result
 
-BENCHMARKS = ("dedup", "tagging", "rules", "core", "memory", "e2e")
+BENCHMARKS = ("dedup", "tagging", "rules", "core", "memory", "e2e", "stories_quality", "story_index")
 SINGLE_THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                       "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 

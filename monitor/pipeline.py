@@ -5,6 +5,11 @@ stories -> rules (`decide`, stateful). Pure: no Kafka here. The daemon runs
 the two halves as two agents; the offline `newsmon scan` calls
 `Pipeline.process`, which is exactly the two in a row, so what a rule author
 sees offline is what fires in production.
+
+Stories are a stream too: `Result.stories` holds the `StoryRecord`s that
+changed with this article (its story's new version, and stories closed by a
+TTL sweep run on the way), `expire` returns the stories it closed; the
+daemon publishes each on the compacted `news.stories` topic keyed by its id.
 """
 
 from __future__ import annotations
@@ -15,12 +20,12 @@ from pathlib import Path
 
 from monitor.enrich.dedup import DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
-from monitor.enrich.stories import StoryClusterer
 from monitor.enrich.tag import Tagger
-from monitor.models import Alert, Article, PreparedArticle, RawArticle, utcnow
+from monitor.models import Alert, Article, PreparedArticle, RawArticle, StoryRecord, utcnow
 from monitor.rules.engine import RuleEngine
 from monitor.rules.loader import Ruleset, load_ruleset
 from monitor.state import StateStores
+from monitor.stories import StoryClusterer, StoryConfig
 
 EXPIRE_EVERY = 500  # articles between TTL sweeps of the state stores
 
@@ -29,6 +34,8 @@ EXPIRE_EVERY = 500  # articles between TTL sweeps of the state stores
 class Result:
     article: Article
     alerts: list[Alert] = field(default_factory=list)
+    # stories that changed: the article's story (new report), then any closed by expiry
+    stories: list[StoryRecord] = field(default_factory=list)
 
 
 def load_rules(rules_dir: Path | str, tagger: Tagger) -> Ruleset:
@@ -40,7 +47,7 @@ def load_rules(rules_dir: Path | str, tagger: Tagger) -> Ruleset:
 class Pipeline:
     def __init__(
         self, tagger: Tagger, ruleset: Ruleset, stores: StateStores | None = None,
-        dedup_config: DedupConfig | None = None,
+        dedup_config: DedupConfig | None = None, story_config: StoryConfig | None = None,
     ):
         self.stores = stores or StateStores()
         self.tagger = tagger
@@ -48,7 +55,7 @@ class Pipeline:
             self.stores.dedup_exact, self.stores.dedup_docs, self.stores.dedup_bands,
             dedup_config or DedupConfig(),
         )
-        self.stories = StoryClusterer(self.stores.stories, self.stores.story_index)
+        self.stories = StoryClusterer.from_stores(self.stores, story_config)
         self.engine = RuleEngine(ruleset, self.stores.rules)
         self._since_expiry = 0
 
@@ -93,13 +100,14 @@ class Pipeline:
         before. The daemon runs it where all articles meet (news.prepared)."""
         now = now or utcnow()
         article = self.dedup.process(prepared.article, now, prepared.fingerprint)
-        article = self.stories.assign(article, now)
+        article, story = self.stories.place(article, now)
         alerts = self.engine.evaluate(article, now)
         article = article.model_copy(update={"processed_at": utcnow()})
+        stories = [story] if story is not None else []
         self._since_expiry += 1
         if self._since_expiry >= EXPIRE_EVERY:
-            self.expire(now)
-        return Result(article, alerts)
+            stories += self.expire(now)
+        return Result(article, alerts, stories)
 
     def sweep(self, now: datetime) -> list[Alert]:
         """Resolve alerts whose group went quiet, as of `now` (RuleEngine.sweep).
@@ -107,8 +115,11 @@ class Pipeline:
         article arrives: the daemon calls it on a timer. Idempotent."""
         return self.engine.sweep(now)
 
-    def expire(self, now: datetime) -> None:
+    def expire(self, now: datetime) -> list[StoryRecord]:
+        """TTL sweep of every store; returns the stories it closed (status
+        `closed`), to publish once more on news.stories."""
         self._since_expiry = 0
         self.dedup.expire(now)
-        self.stories.expire(now)
+        closed = self.stories.expire(now) or []  # nothing closed
         self.engine.expire(now)
+        return closed

@@ -19,7 +19,8 @@ from typing import Any
 
 Store = MutableMapping[str, Any]
 
-STORE_NAMES = ("dedup_exact", "dedup_docs", "dedup_bands", "stories", "story_index", "rules")
+STORE_NAMES = ("dedup_exact", "dedup_docs", "dedup_bands", "stories", "story_index", "story_postings",
+               "story_reports", "story_df", "rules")
 
 
 @dataclass
@@ -30,7 +31,10 @@ class StateStores:
     dedup_docs: Store = field(default_factory=dict)
     dedup_bands: Store = field(default_factory=dict)
     stories: Store = field(default_factory=dict)
-    story_index: Store = field(default_factory=dict)
+    story_index: Store = field(default_factory=dict)  # article id -> story id
+    story_postings: Store = field(default_factory=dict)  # evidence key -> live story ids
+    story_reports: Store = field(default_factory=dict)  # "story id/bucket" -> reports
+    story_df: Store = field(default_factory=dict)  # online document frequencies, sharded
     rules: Store = field(default_factory=dict)
 
 

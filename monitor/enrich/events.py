@@ -7,6 +7,8 @@ compiled with RE2: a careless pattern can be slow to match, never
 exponential. Modality matters as much as the event: "Kim crossed into
 Russia" and "Kim is expected to cross into Russia" must not raise the same
 alert, so every event carries one, decided by cue words around the trigger.
+Background about the past ("their first summit in 2019") is ``historical``:
+neither a current report for rules nor evidence for stories.
 
 Events are found in ``Article.text`` only (evidence offsets point into it);
 the headline is not scanned because it has no offsets of its own.
@@ -31,7 +33,13 @@ from monitor.models import Article, EntityType, EventTag, Evidence, Modality
 from monitor.yamldoc import YamlDoc, read_yaml, validate, yaml_files
 
 BUILTIN = Path(__file__).with_name("data") / "events.yaml"
-RANK: dict[str, int] = {"asserted": 0, "planned": 1, "speculative": 2, "conditional": 3, "denied": 4}
+RANK: dict[str, int] = {"asserted": 0, "planned": 1, "historical": 2, "speculative": 3, "conditional": 4,
+                        "denied": 5}
+# "in 2019", "in May 2019", "back in 2019": a year before the article's own marks the clause as background
+_PAST_YEAR = re.compile(
+    r"\b(?:in|during|of|back in)\s+(?:(?:early|mid|late)[- ])?(?:(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+"
+    r"(?:\d{1,2},?\s+)?)?((?:19|20)\d\d)\b(?!\s*-)", re.IGNORECASE)
 EventCatalogError = RuleFileError
 
 # ---------------------------------------------------------------- file format
@@ -45,6 +53,7 @@ class FinderModel(_Strict):
     side: Literal["before", "after", "inside"]
     window: int = Field(default=80, ge=0)
     cue: str | None = None
+    stop: str | None = Field(default=None, description="no candidate beyond a match of this (e.g. 'in|at')")
 
 
 class SlotModel(_Strict):
@@ -62,6 +71,8 @@ class TriggerModel(_Strict):
     modality: Modality = "asserted"
     confidence: float | None = Field(default=None, ge=0, le=1)
     noun: bool = False
+    min_parties: int = Field(default=0, ge=0, description="distinct people, organizations or states the "
+                             "sentence must name, besides the event's location (a summit needs two)")
 
 
 class EventModel(_Strict):
@@ -80,7 +91,8 @@ class CueModel(_Strict):
 
 
 class _File(_Strict):
-    modality_cues: dict[Literal["denied", "conditional", "speculative", "planned"], list[CueModel]] = \
+    modality_cues: dict[Literal["denied", "conditional", "speculative", "historical", "planned"],
+                        list[CueModel]] = \
         Field(default_factory=dict)
     events: list[dict] = Field(default_factory=list)
 
@@ -129,6 +141,7 @@ class Finder:
     side: str
     window: int
     cue: Any
+    stop: Any = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,7 @@ class Trigger:
     modality: str
     confidence: float
     noun: bool
+    min_parties: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,12 +192,14 @@ def _compile_event(m: EventModel, doc: YamlDoc, at: tuple[str | int, ...]) -> Ev
                                 doc.line(*at, "triggers", j), m.type)
         triggers.append(Trigger(t.pattern, compile_pattern(t.pattern, doc, (*at, "triggers", j), m.type),
                                 tuple(t.requires), t.modality,
-                                t.confidence if t.confidence is not None else m.confidence, t.noun))
+                                t.confidence if t.confidence is not None else m.confidence, t.noun,
+                                t.min_parties))
     slots = []
     for name, s in m.slots.items():
         where = (*at, "slots", name)
         finders = tuple(
-            Finder(f.side, f.window, compile_pattern(f.cue, doc, where, m.type) if f.cue else None)
+            Finder(f.side, f.window, compile_pattern(f.cue, doc, where, m.type) if f.cue else None,
+                   compile_pattern(f.stop, doc, where, m.type) if f.stop else None)
             for f in s.find)
         slots.append(Slot(name, tuple(s.types), frozenset(s.tags),
                           compile_pattern(s.lexicon, doc, where, m.type) if s.lexicon else None,
@@ -288,6 +304,7 @@ class EventCatalog:
         text = article.text
         if not text or not self.definitions:
             return []
+        year = _reference_year(article)
         found = self._triggers_found(text)
         if not found:
             return []
@@ -331,7 +348,7 @@ class EventCatalog:
                         continue
                     s, e, pi = sent
                     sent_ments = ments[bisect.bisect_left(ment_starts, s):bisect.bisect_left(ment_starts, e)]
-                    ev = self._event(d, trig, text, (s, e, pi), (ts, te), sent_ments, watchlist)
+                    ev = self._event(d, trig, text, (s, e, pi), (ts, te), sent_ments, watchlist, year)
                     if ev is not None:
                         key = (d.type, s, ev.modality)
                         if key not in best or ev.confidence > best[key].confidence:
@@ -339,7 +356,8 @@ class EventCatalog:
         return sorted(best.values(), key=lambda ev: (ev.evidence.start, ev.type))
 
     def _event(self, d: EventDef, trig: Trigger, text: str, sent: tuple[int, int, int],
-               span: tuple[int, int], ments: list[_Ment], watchlist: Any) -> EventTag | None:
+               span: tuple[int, int], ments: list[_Ment], watchlist: Any,
+               year: int | None = None) -> EventTag | None:
         s, e, pi = sent
         ts, te = span
         args: dict[str, list[str]] = {}
@@ -351,7 +369,9 @@ class EventCatalog:
                 used.update(vals)
         if any(r not in args for r in trig.requires):
             return None
-        modality = self.modality(text, s, e, ts, te, trig.modality, trig.noun)
+        if trig.min_parties and _parties(ments, args, watchlist) < trig.min_parties:
+            return None
+        modality = self.modality(text, s, e, ts, te, trig.modality, trig.noun, year)
         reporter = reported_by(text, s, e, ts, te, ments)
         conf = trig.confidence + 0.05 * min(len(args), 3) + (0.05 if reporter else 0.0)
         if re.search(r"\b(?:reportedly|appear(?:s|ed)? to|apparently|believed)\b", text[s:ts], re.IGNORECASE):
@@ -362,7 +382,7 @@ class EventCatalog:
             confidence=round(max(0.05, min(0.95, conf)), 3), reported_by=reporter)
 
     def modality(self, text: str, s: int, e: int, ts: int, te: int, floor: str = "asserted",
-                 noun: bool = False) -> Modality:
+                 noun: bool = False, year: int | None = None) -> Modality:
         """Strongest modality cued around the trigger at [ts, te) of sentence [s, e).
         Words *after* the trigger only count for nouns ("the summit is likely
         to ..."); after a verb they belong to the next verb ("crossed ... and
@@ -371,6 +391,9 @@ class EventCatalog:
         found = floor
         if text[s:e].rstrip().endswith("?"):
             found = _stronger(found, "speculative")
+        if year is not None and RANK[found] < RANK["historical"] and any(
+                int(m.group(1)) < year for w in windows["clause"] for m in _PAST_YEAR.finditer(w)):
+            found = "historical"
         # strongest first: the first modality with a cue is the answer
         for modality in sorted(self.cues, key=RANK.__getitem__, reverse=True):
             if RANK[modality] <= RANK[found]:
@@ -378,6 +401,19 @@ class EventCatalog:
             if any(_cue_hit(cue, w) for cue in self.cues[modality] for w in windows[cue.scope]):
                 return modality  # type: ignore[return-value]
         return found  # type: ignore[return-value]
+
+
+_ANY_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _reference_year(article: Article) -> int:
+    """The year the article speaks from: its publication date's, else the
+    latest year it writes (an undated copy of old news is not "historical"
+    by its own standards), else the year it was taken in."""
+    if article.published is not None:
+        return article.published.year
+    now = article.ingested_at.year
+    return max((y for y in map(int, _ANY_YEAR.findall(article.text)) if y <= now), default=now)
 
 
 def _stronger(a: str, b: str) -> str:
@@ -412,6 +448,19 @@ def _cue_hit(cue: Cue, window: str) -> bool:
     return False
 
 
+def _parties(ments: list[_Ment], args: dict[str, list[str]], watchlist: Any) -> int:
+    """People, organizations and states the sentence names, not counting the
+    event's location nor the home state of a person named with it."""
+    ids = {m.id for m in ments if m.type in ("person", "organization", "country")}
+    ids -= {i for slot in ("location", "destination") for i in args.get(slot, ())}
+    if watchlist is not None:
+        for i in list(ids):
+            spec = watchlist.get(i)
+            if spec is not None and spec.type == "person" and spec.country:
+                ids.discard(spec.country)
+    return len(ids)
+
+
 def _qualifies(slot: Slot, m: _Ment, watchlist: Any) -> bool:
     if m.type in slot.types:
         return True
@@ -439,6 +488,8 @@ def _fill(slot: Slot, text: str, sent: tuple[int, int], span: tuple[int, int], m
             lo, hi = max(sent[0], ts - f.window), ts
         if f.cue is not None:
             cands = [m for m in cands if f.cue.search(text[te:m.start] if f.side == "after" else text[m.end:ts])]
+        if f.stop is not None:
+            cands = [m for m in cands if not f.stop.search(text[te:m.start] if f.side == "after" else text[m.end:ts])]
         cands = [m for m in cands if m.id not in used and _qualifies(slot, m, watchlist)]
         ids: list[str] = []
         if cands:

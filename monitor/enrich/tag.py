@@ -24,6 +24,7 @@ import ahocorasick
 
 from monitor.enrich.entities import EntitySpec
 from monitor.enrich.events import EventCatalog
+from monitor.enrich.names import extract_names
 from monitor.enrich.sentences import paragraph_spans
 from monitor.enrich.watchlist import Watchlist
 from monitor.models import Article, EntityTag, Mention
@@ -314,6 +315,7 @@ class Tagger:
                           mentions=mentions.get(i, []), in_headline=i in headline) for i in order]
 
     def tag(self, article: Article) -> Article:
-        """A copy of ``article`` with ``entities`` and ``events`` filled in."""
-        tagged = article.model_copy(update={"entities": self.tag_entities(article)})
+        """A copy of ``article`` with ``entities``, ``names`` and ``events`` filled in."""
+        tagged = article.model_copy(update={"entities": self.tag_entities(article),
+                                            "names": extract_names(article.title, article.text)})
         return tagged.model_copy(update={"events": self.events.extract(tagged, self.watchlist)})

@@ -108,7 +108,7 @@ def test_sanctions_slots() -> None:
     ("Belarus will supply Russia with drones if they agree on a price.", "conditional"),
     ("If they agree, Belarus will supply Russia with drones.", "conditional"),
     ("An arms deal between Belarus and Russia was discussed.", "speculative"),
-    ("The summit is likely to be held in Minsk, officials said of Vladimir Putin.", "speculative"),
+    ("The summit of Vladimir Putin and Xi Jinping is likely to be held in Minsk.", "speculative"),
 ])
 def test_modality(sentence: str, modality: str) -> None:
     evs = [e for e in events(sentence) if e.type in {"border_crossing", "arms_transfer", "summit"}]

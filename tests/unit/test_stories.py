@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import pytest
 
-from monitor.enrich.stories import StoryClusterer, StoryConfig
+from monitor.stories import StoryClusterer, StoryConfig
 from monitor.models import Article
 from tests.unit.test_tag import default_tagger, make_article, seed_article
 
@@ -126,8 +126,11 @@ def test_state_is_json_plain_and_compact() -> None:
     story = next(iter(c.stories.values()))
     assert json.loads(json.dumps(story)) == story
     assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
-    assert len(story["entities"]) <= 12 and len(story["terms"]) <= 60
-    assert "person:kim-jong-un" in story["entities"] and "person:vladimir-putin" in story["entities"]
+    for store in (c.postings.store, c.reports):
+        assert json.loads(json.dumps(dict(store))) == dict(store)
+    assert len(story["keys"]) <= c.config.story_keys and len(story["terms"]) <= c.config.story_terms
+    record = c.record(story["id"])
+    assert "person:kim-jong-un" in record.entities and "person:vladimir-putin" in record.entities
 
 
 def test_stored_values_are_replaced_not_mutated() -> None:
@@ -144,7 +147,8 @@ def test_expire() -> None:
     c = clusterer(ttl_hours=48)
     old = c.assign(tagged_seed("000"), now=NOW)
     fresh = c.assign(tagged("iran", IRAN_SANCTIONS, "EU sanctions Iran"), now=NOW + timedelta(hours=40))
-    assert c.expire(NOW + timedelta(hours=60)) == 1
+    assert [r.id for r in c.expire(NOW + timedelta(hours=60))] == [old.story_id]
     assert old.story_id not in c.stories and fresh.story_id in c.stories
     assert "seed-000" not in c.index and c.index["iran"] == fresh.story_id
-    assert c.expire(NOW + timedelta(hours=60)) == 0
+    assert c.expire(NOW + timedelta(hours=60)) == []
+    assert not any(old.story_id in {sid for sid, _ in entries} for entries in c.postings.store.values())

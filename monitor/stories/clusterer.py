@@ -1,0 +1,363 @@
+"""Story identity: an article joins a story only on evidence that it reports the same event.
+
+Evidence, per candidate story (see ``StoryConfig`` for the weights):
+
+* shared names - watched entity ids and open-vocabulary names - each weighted
+  by its rarity in the recent stream (online IDF, ``DocFreq``) and its kind
+  (a person or a place pins an event down, a country hardly does);
+* text similarity of content words, TF-IDF with the same online frequencies;
+* the current events (not historical, not denied) and where they happen:
+  two summits in different capitals, or event types that never go together,
+  are different stories whatever else they share;
+* time: the article must fall within ``window_hours`` of the story.
+
+A shared name alone is never enough unless the texts agree too: one leader
+in ten different events is ten stories. Exact/near copies join their
+original's story directly. Candidates come from an inverted index of keys
+(``StoryIndex``), so the cost per article does not grow with live stories.
+
+State (all JSON-plain, always replaced, never mutated in place):
+``stories`` sid -> profile; ``story_index`` article id -> sid;
+``story_postings`` key -> [[sid, t], ...]; ``story_reports`` "sid/n" -> a
+bucket of ``REPORT_BUCKET`` reports; ``story_df`` online document frequencies.
+A report costs 3 writes (profile, article index, report bucket) plus one per
+key new to the story; document frequencies are written on the TTL sweep.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from monitor.models import Article, StoryRecord, stable_id, utcnow
+from monitor.state import StateStores, Store
+from monitor.stories.docfreq import DocFreq
+from monitor.stories.features import Features, features, timestamp
+from monitor.stories.index import StoryIndex
+from monitor.stories.record import MAIN_NAMES, report_state, story_record, story_title
+
+REPORT_BUCKET = 25
+REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables may change under us)
+
+
+class StoryConfig(BaseModel):
+    window_hours: float = Field(default=72.0, gt=0, description="max gap to the story's reports")
+    ttl_hours: float = Field(default=96.0, gt=0, description="expire() closes stories idle this long")
+    threshold: float = Field(default=0.25, ge=0, le=1, description="combined score needed to join")
+    name_weight: float = 0.5
+    text_weight: float = 0.5
+    event_bonus: float = 0.1
+    text_alone: float = Field(default=0.5, description="text similarity that joins with no shared name")
+    text_with_one: float = Field(default=0.2, description="text similarity one shared name needs")
+    max_keys: int = 24
+    story_keys: int = 32
+    max_terms: int = 60
+    story_terms: int = 80
+    index_terms: int = 4
+    max_posted: int = 64
+    candidates: int = Field(default=8, description="stories scored per article, the best by index evidence")
+    candidate_floor: float = Field(default=0.2, description="index evidence needed, relative to the best")
+    max_reports: int = Field(default=200, description="reports kept in a StoryRecord (report_count stays exact)")
+    max_sources: int = 200
+    # event types that may appear in one story; types not listed are compatible only with themselves
+    event_groups: list[list[str]] = Field(default_factory=lambda: [
+        ["border_crossing", "summit", "arms_transfer", "sanctions"],
+        ["military_exercise", "missile_launch", "troop_movement", "border_crossing", "sanctions"],
+    ])
+
+
+def _weighted(vec: dict[str, float], idf: Any) -> tuple[dict[str, float], float]:
+    """A weight vector with each weight times the idf of its key, and its norm."""
+    w = {k: v * idf(k) for k, v in vec.items()}
+    return w, math.sqrt(sum(x * x for x in w.values()))
+
+
+def _cosine(query: tuple[dict[str, float], float], story: dict[str, float], story_norm: float,
+            idf: Any) -> float:
+    """Cosine of an idf-weighted query and a story vector (weighted here, norm given)."""
+    wq, nq = query
+    if not nq or not story_norm:
+        return 0.0
+    dot = sum(w * story[k] * idf(k) for k, w in wq.items() if k in story)
+    return dot / (nq * story_norm) if dot else 0.0
+
+
+def _current(profile: dict[str, Any] | None) -> bool:
+    """A story profile in this module's format (tables may still hold older ones)."""
+    return profile is not None and "posted" in profile
+
+
+def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
+    if len(weights) <= keep:
+        return {k: round(w, 3) for k, w in weights.items()}
+    top = heapq.nsmallest(keep, weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {k: round(w, 3) for k, w in top}
+
+
+def _add(old: dict[str, float], new: dict[str, float], keep: int) -> dict[str, float]:
+    """Sum of the reports' L2-normalized vectors (each report counts the same), the heaviest kept."""
+    merged = dict(old)
+    norm = math.sqrt(sum(w * w for w in new.values())) or 1.0
+    for k, w in new.items():
+        merged[k] = merged.get(k, 0.0) + w / norm
+    return _top(merged, keep)
+
+
+class StoryClusterer:
+    """Assigns ``story_id`` to articles and keeps the stories' state."""
+
+    def __init__(self, stories: Store, index: Store, config: StoryConfig | None = None, *,
+                 postings: Store | None = None, reports: Store | None = None,
+                 docfreq: Store | None = None) -> None:
+        self.stories, self.index = stories, index
+        self.config = config or StoryConfig()
+        self.postings = StoryIndex(postings if postings is not None else {})
+        self.reports: Store = reports if reports is not None else {}
+        self.df = DocFreq(docfreq if docfreq is not None else {})
+        self._expiry: list[tuple[float, str]] | None = None  # (updated, sid), built from the store
+        self._sweeps = 0
+        # story id -> ((report count, idf epoch), norms): for stories whose stored norms are stale
+        self._norms: dict[str, tuple[tuple[int, int], list[float]]] = {}
+
+    @classmethod
+    def from_stores(cls, stores: StateStores, config: StoryConfig | None = None) -> StoryClusterer:
+        return cls(stores.stories, stores.story_index, config, postings=stores.story_postings,
+                   reports=stores.story_reports, docfreq=stores.story_df)
+
+    # ------------------------------------------------------------ scoring
+
+    def _compatible(self, a: set[str], b: set[str]) -> bool:
+        if not a or not b or a & b:
+            return True
+        return any(set(g) & a and set(g) & b for g in self.config.event_groups)
+
+    def _story_norms(self, story: dict[str, Any]) -> tuple[float, float]:
+        """Norms of the story's idf-weighted vectors, as computed when it was last
+        written (idf moves slowly; recomputing them per candidate would cost
+        more the more live stories there are, as fewer are seen twice)."""
+        norms = story.get("norms")
+        if norms is None or self.df.n > norms[2] * 2 + 50:  # the stream is young: idf still moves
+            version = (story["article_count"], self.df.epoch)
+            cached = self._norms.get(story["id"])
+            if cached is None or cached[0] != version:
+                cached = self._norms[story["id"]] = (version, self._norms_now(story))
+            norms = cached[1]
+        return norms[0], norms[1]
+
+    def _norms_now(self, story: dict[str, Any]) -> list[float]:
+        idf = self.df.table.__getitem__
+        return [round(_weighted(story["keys"], idf)[1], 4), round(_weighted(story["terms"], idf)[1], 4),
+                round(self.df.n, 1)]
+
+    def score(self, story: dict[str, Any], feats: Features, query: dict[str, Any] | None = None) -> float:
+        """How well an article's evidence fits a story; 0 when it must not join.
+        ``query``: the article's weighted vectors (``self.query(feats)``), to reuse."""
+        c = self.config
+        story_events: dict[str, list[str]] = story.get("events", {})
+        if not self._compatible(set(feats.events), set(story_events)):
+            return 0.0
+        same_place = False  # the same kind of event at the same place: positive evidence
+        for etype, places in feats.events.items():
+            if etype in story_events:
+                theirs = story_events[etype]
+                if places and theirs:
+                    if not set(places) & set(theirs):
+                        return 0.0  # the same kind of event, somewhere else: another event
+                    same_place = True
+        story_keys = story["keys"]
+        shared = [k for k in feats.specific if k in story_keys]
+        q = query or self.query(feats)
+        keys_norm, terms_norm = self._story_norms(story)
+        text = _cosine(q["terms"], story["terms"], terms_norm, self.df.table.__getitem__)
+        if not (len(shared) >= 2 or (shared and text >= c.text_with_one) or text >= c.text_alone):
+            return 0.0
+        names = _cosine(q["keys"], story_keys, keys_norm, self.df.table.__getitem__)
+        return c.name_weight * names + c.text_weight * text + (c.event_bonus if same_place else 0.0)
+
+    def query(self, feats: Features) -> dict[str, Any]:
+        idf = self.df.table.__getitem__
+        return {"terms": _weighted(feats.terms, idf), "keys": _weighted(feats.keys, idf)}
+
+    def _in_window(self, story: dict[str, Any], published: float | None, seen: float) -> bool:
+        """Same time frame: by publication dates when both sides have them
+        (replayed history stays coherent), else by when they were processed."""
+        window = self.config.window_hours * 3600
+        lo, hi = story.get("published_min"), story.get("published_max")
+        if published is not None and lo is not None:
+            return lo - window <= published <= hi + window
+        return abs(seen - story["updated"]) <= window
+
+    def _index_keys(self, feats: Features) -> list[str]:
+        """Keys to post a story under: its specific names and its rarest words."""
+        if feats.index_keys is None:
+            idf = self.df.table.__getitem__
+            terms = heapq.nsmallest(self.config.index_terms, feats.terms,
+                                    key=lambda t: (-feats.terms[t] * idf(t), t))
+            feats.index_keys = [*feats.specific, *(f"t:{t}" for t in terms)]
+        return feats.index_keys
+
+    def best_story(self, feats: Features, published: float | None, seen: float) -> str | None:
+        idf = self.df.table.__getitem__
+        lookup = {k: feats.keys[k] * idf(k) for k in feats.specific}
+        for k in self._index_keys(feats)[len(feats.specific):]:
+            lookup[k] = feats.terms[k[2:]] * idf(k[2:]) * 0.5
+        best, best_score = None, self.config.threshold
+        query = self.query(feats)
+        for sid in self.postings.candidates(lookup, self.config.candidates, self.config.candidate_floor):
+            story = self.stories.get(sid)
+            if story is None or not self._in_window(story, published, seen):
+                continue
+            s = self.score(story, feats, query)
+            if s >= best_score and (best is None or s > best_score or sid < best):
+                best, best_score = sid, s
+        return best
+
+    # ---------------------------------------------------------- assignment
+
+    def assign(self, article: Article, now: datetime | None = None) -> Article:
+        """A copy of ``article`` with ``story_id`` set (a new story if nothing fits)."""
+        return self.place(article, now)[0]
+
+    def place(self, article: Article, now: datetime | None = None) -> tuple[Article, StoryRecord]:
+        """``assign``, plus the story's new ``StoryRecord``. Re-placing an
+        article placed before changes nothing and returns the story's current
+        record (a replay after a crash re-publishes it: harmless on a
+        compacted topic, and it heals a record lost in the crash)."""
+        seen = timestamp(now) or timestamp(article.ingested_at) or utcnow().timestamp()
+        published = timestamp(article.published)
+        known = self.index.get(article.id)
+        if known and _current(self.stories.get(known)):
+            profile = self.stories[known]
+            return article.model_copy(update={"story_id": known}), story_record(profile, self.latest_reports(profile))
+        if article.duplicate_of:
+            sid = self.index.get(article.duplicate_of)
+            if sid and _current(self.stories.get(sid)):
+                return self._join(sid, article, seen, published, None)
+        feats = features(article, self.config.max_keys, self.config.max_terms)
+        sid = self.best_story(feats, published, seen)
+        self.df.add([*feats.keys, *feats.terms], published or seen)
+        if sid is None:  # a new story: its empty profile is only ever written filled
+            sid = stable_id("story", article.id)
+            empty = {
+                "id": sid, "title": story_title(article), "first_article": article.id,
+                "first_source": article.source, "first_seen": seen, "updated": seen, "article_count": 0,
+                "published_min": published, "published_max": published, "sources": [],
+                "keys": {}, "labels": {}, "terms": {}, "events": {}, "event_types": [], "posted": [],
+            }
+            return self._join(sid, article, seen, published, feats, empty)
+        return self._join(sid, article, seen, published, feats)
+
+    def _join(self, sid: str, article: Article, seen: float, published: float | None,
+              feats: Features | None, old: dict[str, Any] | None = None) -> tuple[Article, StoryRecord]:
+        """Add the article to story ``sid`` (profile ``old``, read if not
+        given): write back a new profile (never mutate the stored one), its
+        report, its index entries."""
+        c = self.config
+        old = old if old is not None else self.stories[sid]
+        new = dict(old)
+        n = old["article_count"]
+        new["article_count"] = n + 1
+        if article.source not in old["sources"] and len(old["sources"]) < c.max_sources:
+            new["sources"] = [*old["sources"], article.source]
+        new["updated"] = max(old["updated"], seen)
+        report = report_state(article, seen)
+        if n == 0:
+            new["first_report"] = report
+        if published is not None:
+            lo, hi = old.get("published_min"), old.get("published_max")
+            new["published_min"] = published if lo is None else min(lo, published)
+            new["published_max"] = published if hi is None else max(hi, published)
+            if lo is not None and published < lo:  # an earlier report arrived late
+                new.update(first_article=article.id, first_source=article.source, first_report=report)
+        if feats is not None:
+            new["keys"] = _add(old["keys"], feats.keys, c.story_keys)
+            named = [k for k in sorted(new["keys"], key=lambda k: -new["keys"][k]) if not k.startswith("e:country:")]
+            new["labels"] = {k: old["labels"].get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]}
+            new["terms"] = _add(old["terms"], feats.terms, c.story_terms)
+            new["norms"] = self._norms_now(new)
+            events = dict(old["events"])
+            for etype, places in feats.events.items():
+                events[etype] = sorted(set(events.get(etype, ())) | set(places))[:8]
+            new["events"] = events
+            new["event_types"] = sorted(events)
+            fresh = [k for k in self._index_keys(feats) if k not in old["posted"]]
+            fresh = fresh[:max(0, c.max_posted - len(old["posted"]))]
+            if fresh:
+                self.postings.post(sid, fresh, published or seen)
+                new["posted"] = [*old["posted"], *fresh]
+        bucket_key = f"{sid}/{n // REPORT_BUCKET}"
+        self.reports[bucket_key] = [*(self.reports.get(bucket_key) or []), report]
+        self.stories[sid] = new
+        self.index[article.id] = sid
+        if self._expiry is not None:
+            heapq.heappush(self._expiry, (new["updated"], sid))
+        return article.model_copy(update={"story_id": sid}), story_record(new, self.latest_reports(new))
+
+    # ------------------------------------------------------------ reading
+
+    def latest_reports(self, profile: dict[str, Any]) -> list[dict[str, Any]]:
+        """The story's last ``max_reports`` reports, oldest first."""
+        count, cap = profile["article_count"], self.config.max_reports
+        first = max(0, count - cap)
+        out: list[dict[str, Any]] = []
+        for b in range(first // REPORT_BUCKET, (count - 1) // REPORT_BUCKET + 1):
+            out.extend(self.reports.get(f"{profile['id']}/{b}") or [])
+        return out[-cap:] if count else []
+
+    def record(self, sid: str, status: str = "active") -> StoryRecord | None:
+        profile = self.stories.get(sid)
+        return story_record(profile, self.latest_reports(profile), status) if profile else None
+
+    # -------------------------------------------------------------- expiry
+
+    def _expiry_heap(self) -> list[tuple[float, str]]:
+        if self._expiry is None or self._sweeps % REBUILD_EXPIRY_EVERY == 0:
+            self._expiry = [(s["updated"], sid) for sid, s in list(self.stories.items())]
+            heapq.heapify(self._expiry)
+        return self._expiry
+
+    def expire(self, now: datetime | None = None) -> list[StoryRecord]:
+        """Close stories with no report for ``ttl_hours``: drop them from
+        every store (index included) and return their final records."""
+        t = timestamp(now) or utcnow().timestamp()
+        cutoff = t - self.config.ttl_hours * 3600
+        heap = self._expiry_heap()
+        self._sweeps += 1
+        closed = []
+        while heap and heap[0][0] < cutoff:
+            _, sid = heapq.heappop(heap)
+            story = self.stories.get(sid)
+            if story is None or story["updated"] >= cutoff:
+                continue  # gone already, or a newer entry for it is in the heap
+            if _current(story):
+                closed.append(self._close(sid, story))
+            else:
+                self._drop_legacy(sid, story)
+        self.df.flush(t)
+        return closed
+
+    def _drop_legacy(self, sid: str, story: dict[str, Any]) -> None:
+        """A story written by the clusterer before issue 13 (no index postings,
+        no reports): never joined again, dropped with its article index at expiry."""
+        for aid in story.get("articles") or ():
+            if self.index.get(aid) == sid:
+                del self.index[aid]
+        del self.stories[sid]
+
+    def _close(self, sid: str, story: dict[str, Any]) -> StoryRecord:
+        record = story_record(story, self.latest_reports(story), "closed")
+        for b in range((story["article_count"] - 1) // REPORT_BUCKET + 1):
+            key = f"{sid}/{b}"
+            for report in self.reports.get(key) or ():
+                if self.index.get(report["article_id"]) == sid:
+                    del self.index[report["article_id"]]
+            if key in self.reports:
+                del self.reports[key]
+        self.postings.unpost(sid, story["posted"])
+        self._norms.pop(sid, None)
+        del self.stories[sid]
+        return record
