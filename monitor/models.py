@@ -118,6 +118,9 @@ class Article(_Model):
     canonical_url: str | None = None
     guid: str | None = None
     title: str | None = None
+    title_derived: bool = Field(
+        default=False, description="the source gave no headline: `title` is the lead sentence, shortened"
+    )
     published: datetime | None = None
     dateline: str | None = None
     agency: str | None = None
@@ -143,6 +146,12 @@ class Article(_Model):
     @property
     def is_duplicate(self) -> bool:
         return self.duplicate_of is not None
+
+    @property
+    def headline(self) -> str | None:
+        """The source's own headline: None when `title` was derived from the
+        text, so the lead sentence is not weighted twice as a headline."""
+        return None if self.title_derived else self.title
 
 
 class Fingerprint(_Model):

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from monitor.enrich.sentences import sentence_spans
 from monitor.models import Article, RawArticle
 
 MAX_HTML_CHARS = 2_000_000  # bigger pages are truncated before parsing
@@ -813,6 +814,20 @@ def _resolve_published(meta: _Meta, raw: RawArticle, context_text: str) -> datet
     return raw.published
 
 
+DERIVED_TITLE_MAX_CHARS = 110
+
+
+def lead_title(paragraph: str, limit: int = DERIVED_TITLE_MAX_CHARS) -> str:
+    """A title for an article that has none: its lead sentence, cut at a word
+    boundary with an ellipsis when longer than ``limit``."""
+    spans = sentence_spans(paragraph)
+    sentence = paragraph[spans[0][0]:spans[0][1]] if spans else paragraph.strip()
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit + 1].rsplit(None, 1)[0] if " " in sentence[:limit + 1] else sentence[:limit]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
 def normalize(raw: RawArticle) -> Article:
     """Clean a raw article into paragraphs plus metadata (see module doc)."""
     meta = _Meta()
@@ -828,13 +843,18 @@ def normalize(raw: RawArticle) -> Article:
     units = _header(_units(text), meta, raw_title or None)
     paragraphs = _body(units)
     body = "\n\n".join(paragraphs)
+    title = meta.title or None
+    derived = title is None and bool(paragraphs)
+    if derived:
+        title = lead_title(paragraphs[0])
     return Article(
         id=raw.id,
         source=raw.source,
         url=raw.url,
         canonical_url=canonical_url(raw.url),
         guid=raw.guid,
-        title=meta.title or None,
+        title=title,
+        title_derived=derived,
         published=_resolve_published(meta, raw, text),
         dateline=meta.dateline,
         agency=meta.agency,

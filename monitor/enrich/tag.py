@@ -294,11 +294,11 @@ class Tagger:
     def tag_entities(self, article: Article) -> list[EntityTag]:
         text = article.text
         body = self._auto.hits(text)
-        title = self._auto.hits(article.title or "")
+        title = self._auto.hits(article.headline or "")
         named = {h[2] for h in (*body, *title) if h[3] == FULL}
         body_hits = _resolve(body, named)
         spans = paragraph_spans(text, article.paragraphs)
-        if article.title:
+        if article.headline:
             headline = {h.entity for h in _resolve(title, named)}
         else:
             lead_end = spans[0][1] if spans else 0
