@@ -317,5 +317,5 @@ class Tagger:
     def tag(self, article: Article) -> Article:
         """A copy of ``article`` with ``entities``, ``names`` and ``events`` filled in."""
         tagged = article.model_copy(update={"entities": self.tag_entities(article),
-                                            "names": extract_names(article.title, article.text)})
+                                            "names": extract_names(article.headline, article.text)})
         return tagged.model_copy(update={"events": self.events.extract(tagged, self.watchlist)})

@@ -74,7 +74,7 @@ class View:
         self.article = article
         self.entities = {e.id: e for e in article.entities}
         self.entity_types = {e.id: e.type for e in article.entities}
-        self._haystack = "\n".join(filter(None, [article.title, article.text]))
+        self._haystack = "\n".join(filter(None, [article.headline, article.text]))
         self._folded: str | None = None
         self._regexes = regexes
         self._regex_hits: frozenset[int] | None = None

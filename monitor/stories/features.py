@@ -112,7 +112,7 @@ def article_keys(article: Article, keep: int = 24) -> tuple[dict[str, float], di
 
 def article_terms(article: Article, keep: int = 60) -> dict[str, float]:
     """Sub-linear frequencies of the content words (headline counted twice)."""
-    text = f"{article.title or ''} {article.title or ''} {article.text}".lower()
+    text = f"{article.headline or ''} {article.headline or ''} {article.text}".lower()
     tokens = _ASCII_TOKEN.findall(text) if text.isascii() else _TOKEN.findall(text)
     counts = Counter(t for t in tokens if t not in STOP)
     top = heapq.nsmallest(keep, counts.items(), key=lambda kv: (-kv[1], kv[0]))

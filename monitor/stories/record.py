@@ -8,15 +8,14 @@ time and is the same on every worker.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.enrich.normalize import lead_title
 from monitor.models import Article, StoryRecord, StoryReport
 from monitor.stories.features import main_event, timestamp
 
 EVIDENCE_CHARS = 300
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 MAIN_NAMES = 10
 
 
@@ -35,12 +34,10 @@ def report_state(article: Article, seen: float) -> dict[str, Any]:
     return state
 
 
-def story_title(article: Article, limit: int = 120) -> str:
-    """The headline of the story's first report, else its first sentence (cut at a word)."""
-    if article.title:
-        return article.title
-    first = _SENTENCE_END.split(article.text.strip(), maxsplit=1)[0]
-    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
+def story_title(article: Article) -> str:
+    """The title of the story's first report: its headline, or the lead
+    sentence that normalize derives when the source gave none."""
+    return article.title or lead_title(article.text)
 
 
 def _dt(ts: float) -> datetime:
