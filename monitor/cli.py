@@ -105,6 +105,15 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
 
             await tail(settings.resolved_bootstrap(), settings.topics.alerts, security=aiokafka_options(settings))
 
+    if run_sinks and settings.dashboard.enabled:  # `newsmon run` serves the dashboard (README, Dashboard)
+        _check_dashboard(settings)
+
+        @app.task
+        async def dashboard() -> None:
+            from monitor.dashboard.server import run_dashboard
+
+            await run_dashboard(settings, on_listening=lambda url: click.echo(f"dashboard: {url}", err=True))
+
     if run_sinks and settings.sinks:
         from monitor.sinks.base import build_sinks
 
@@ -119,6 +128,42 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
     faust.Worker(
         app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False,
     ).execute_from_commandline()
+
+
+def _check_dashboard(settings: Settings) -> None:
+    """A dashboard login that cannot work fails at start, not at first use."""
+    from monitor.dashboard.auth import Auth, AuthConfigError
+
+    try:
+        Auth(settings.dashboard)
+    except AuthConfigError as exc:
+        raise click.ClickException(f"cannot start the dashboard: {exc}") from None
+
+
+@main.command()
+@click.option("--host", default=None, help="bind address (default dashboard.host, 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="port (default dashboard.port, 8080)")
+def ui(host, port) -> None:
+    """Serve the dashboard alone, against any cluster (README, Dashboard)."""
+    settings = _settings()
+    if host is not None:
+        settings.dashboard.host = host
+    if port is not None:
+        settings.dashboard.port = port
+    _check_dashboard(settings)
+
+    async def go() -> None:
+        from monitor.dashboard.server import run_dashboard
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if not await run_dashboard(settings, stop,
+                                   on_listening=lambda url: click.echo(f"dashboard: {url}", err=True)):
+            raise click.ClickException(f"cannot listen on {settings.dashboard.host}:{settings.dashboard.port}")
+
+    asyncio.run(go())
 
 
 @main.group()
