@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ SESSION_SECONDS = 12 * 3600
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 OPEN_PATHS = ("/login", "/static/", "/healthz")
+USER, CSRF = web.RequestKey("user", object), web.RequestKey("csrf", str)
 
 
 class AuthConfigError(ValueError):
@@ -146,15 +148,15 @@ def _redirect(location: str) -> web.Response:
 def middleware(auth: Auth):
     @web.middleware
     async def guard(request: web.Request, handler):
-        request["user"] = auth.identify(request) if auth.enabled else None
-        request["csrf"] = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-        if auth.enabled and request["user"] is None and not request.path.startswith(OPEN_PATHS):
+        request[USER] = auth.identify(request) if auth.enabled else None
+        request[CSRF] = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        if auth.enabled and request[USER] is None and not request.path.startswith(OPEN_PATHS):
             if auth.mode == "basic":
                 return web.Response(status=401, text="login required",
                                     headers={"WWW-Authenticate": 'Basic realm="newsmon", charset="UTF-8"'})
             if auth.mode == "proxy":
                 return web.Response(status=401, text="login required (through the reverse proxy)")
-            if request.method == "GET" and request.path != "/events":
+            if request.method == "GET" and request.path != "/events" and not request.path.startswith("/api/"):
                 return _redirect("/login?" + urlencode({"next": request.path_qs}))
             return web.Response(status=401, text="login required")
         return await handler(request)
@@ -172,6 +174,10 @@ async def secure_headers(request: web.Request, response: web.StreamResponse) -> 
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"
-    token = request.get("csrf")
-    if token and request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/", secure=request.secure)
+    token = request.get(CSRF)
+    if token and request.cookies.get(CSRF_COOKIE) != token:  # headers are built: add the cookie by hand
+        cookie = SimpleCookie()
+        cookie[CSRF_COOKIE] = token
+        morsel = cookie[CSRF_COOKIE]
+        morsel.update({"httponly": True, "samesite": "Strict", "path": "/", "secure": request.secure})
+        headers.add("Set-Cookie", morsel.OutputString())

@@ -69,7 +69,7 @@ def render(request: web.Request, name: str, status: int = 200, **context) -> web
     app = request.app
     ready = app[READY]
     page = TEMPLATES.get_template(name).render(
-        user=request.get("user"), csrf=request.get("csrf", ""), auth=app[AUTH].mode, path=request.path,
+        user=request.get(guard.USER), csrf=request.get(guard.CSRF, ""), auth=app[AUTH].mode, path=request.path,
         loading=[k for k, e in ready.items() if not e.is_set()], now=utcnow(), **context)
     return web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
 
@@ -143,7 +143,7 @@ async def _form(request: web.Request) -> dict[str, str]:
 
 
 def _who(request: web.Request, data: dict[str, str]) -> str:
-    return request.get("user") or clean_text(data.get("by", "").strip(), 120)
+    return request.get(guard.USER) or clean_text(data.get("by", "").strip(), 120)
 
 
 def _redirect(location: str) -> web.Response:
@@ -232,7 +232,7 @@ async def delete_silence(request: web.Request) -> web.Response:
     except KafkaError as exc:
         raise web.HTTPServiceUnavailable(text=f"Kafka did not take it: {exc}") from None
     state.silences.remove(silence_id)
-    log.info("dashboard_unsilence", silence_id=silence_id, by=request.get("user"))
+    log.info("dashboard_unsilence", silence_id=silence_id, by=request.get(guard.USER))
     return _redirect("/silences")
 
 
