@@ -178,10 +178,10 @@ async def acknowledge(request: web.Request) -> web.Response:
     if alert_id not in state.alerts:
         raise web.HTTPNotFound(text="no such alert")
     who = _who(request, data)
-    if not who:
+    withdraw = request.path.endswith("/unack")
+    if not who and not withdraw:
         return render(request, "alert.html", status=400, a=state.alert_detail(alert_id),
                       error="Say who you are: the acknowledgement is signed with it.")
-    withdraw = request.path.endswith("/unack")
     ack = None if withdraw else Ack(alert_id=alert_id, by=who, at=utcnow(), note=data.get("note", "")[:2000])
     try:
         await (request.app[WRITER].unack(alert_id) if withdraw else request.app[WRITER].ack(ack))
