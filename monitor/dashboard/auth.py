@@ -10,7 +10,7 @@ Write actions (POST) always carry CSRF protection, login or not: a random
 token in an HttpOnly SameSite=Strict cookie that the form must repeat
 (double submit), and a cross-site Origin or Sec-Fetch-Site is refused. Every
 response gets a strict Content-Security-Policy (no inline script or style),
-nosniff, no framing and no referrer (article links leak nothing).
+nosniff, no framing and no referrer to other sites (article links leak nothing).
 """
 
 from __future__ import annotations
@@ -126,12 +126,14 @@ def csrf_ok(request: web.Request, form_token: str) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not form_token or not hmac.compare_digest(cookie.encode(), form_token.encode()):
         return False
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site not in (None, "same-origin", "none"):
         return False
     origin = request.headers.get("Origin")
     if origin and origin != "null":
         return origin.split("://", 1)[-1] == request.host
-    return origin != "null"
+    # "null": a browser hiding the origin; believe it only where it says same-origin itself
+    return origin != "null" or fetch_site == "same-origin"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -170,7 +172,7 @@ async def secure_headers(request: web.Request, response: web.StreamResponse) -> 
     headers["Content-Security-Policy"] = CSP
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
+    headers["Referrer-Policy"] = "same-origin"  # article links also carry rel=noreferrer
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"

@@ -85,7 +85,7 @@ async def test_every_response_carries_the_security_headers(make_client):
         csp = resp.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
-        assert resp.headers["Referrer-Policy"] == "no-referrer"
+        assert resp.headers["Referrer-Policy"] == "same-origin"
     html = await (await client.get("/")).text()
     assert "<script>" not in html and " style=" not in html and "onclick" not in html  # nothing CSP would block
     assert '<script type="module" src="/static/dashboard.js"></script>' in html
@@ -116,6 +116,8 @@ async def test_writes_without_the_csrf_token_or_from_another_site_are_refused(ma
     cross = await client.post("/silences/abc/remove", data={"csrf": token},
                               headers={"Origin": "https://evil.example"})
     assert cross.status == 403
+    hidden = await client.post("/silences/abc/remove", data={"csrf": token}, headers={"Origin": "null"})
+    assert hidden.status == 403
     fetch_site = await client.post("/alerts/a1/ack", data={"csrf": token, "by": "m"},
                                    headers={"Sec-Fetch-Site": "cross-site"})
     assert fetch_site.status == 403
