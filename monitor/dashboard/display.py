@@ -24,6 +24,8 @@ def clean_text(text: str | None, limit: int | None = None) -> str:
     visible (`[U+202E]`), zero-width characters removed, optionally cut."""
     if not text:
         return ""
+    if limit is not None:
+        text = text[: 2 * limit + 64]  # long text is cut anyway: clean no more than is shown
     text = _CONTROL.sub("", text)
     text = _INVISIBLE.sub("", text)
     text = _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)

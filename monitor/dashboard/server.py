@@ -23,7 +23,7 @@ from monitor.dashboard import auth as guard
 from monitor.dashboard.chart import counts_chart
 from monitor.dashboard.display import clean_text, safe_url, short_time, span
 from monitor.dashboard.filters import ACTIONS, MODALITIES, SEVERITIES, AlertFilter, duration_ok, since_choices
-from monitor.dashboard.topics import Writer, ensure_dashboard_topics, start_followers
+from monitor.dashboard.topics import Writer, ensure_dashboard_topics, start_followers, topic_names
 from monitor.dashboard.view import Ack, Change, DashboardState
 from monitor.log import get_logger
 from monitor.models import utcnow
@@ -328,24 +328,19 @@ def build_app(settings: Settings, state: DashboardState, writer: Writer,
 
 async def run_dashboard(settings: Settings, stop: asyncio.Event | None = None,
                         on_listening=None) -> bool:
-    """Build the view from the topics and serve it until `stop` is set (or
-    the task is cancelled); False if it could not listen. A busy port is
-    logged, never raised: inside `newsmon run` the stream must go on
-    without its dashboard."""
+    """Serve the dashboard until `stop` is set (or the task is cancelled),
+    building its view from the topics meanwhile; False if it could not
+    listen. It listens first: with the broker away the page says what it is
+    still loading. A busy port is logged, never raised: inside `newsmon run`
+    the stream must go on without its dashboard."""
     stop = stop or asyncio.Event()
     config = settings.dashboard
     state = DashboardState(max_alerts=config.max_alerts)
-    try:
-        await ensure_dashboard_topics(settings, attempts=None)
-    except Exception as exc:  # noqa: BLE001 -- the followers below wait for the topics anyway
-        log.warning("dashboard_topics_not_created", error=str(exc))
-    hub_box: list[Hub] = []
-    tasks, ready = start_followers(settings, state, lambda change: hub_box[0].publish(change) if hub_box else None,
-                                   stop)
+    ready = {kind: asyncio.Event() for kind in topic_names(settings)}
     app, hub = build_app(settings, state, Writer(settings), ready)
-    hub_box.append(hub)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
+    feeding: asyncio.Task | None = None
     try:
         try:
             await web.TCPSite(runner, config.host, config.port).start()
@@ -356,14 +351,31 @@ async def run_dashboard(settings: Settings, stop: asyncio.Event | None = None,
         log.info("dashboard_listening", url=url, auth=config.auth)
         if on_listening is not None:
             on_listening(url)
+        feeding = asyncio.create_task(_feed(settings, state, hub, ready, stop), name="dashboard-feed")
         await stop.wait()
         return True
     finally:
         stop.set()
         for queue in list(hub.queues):  # end the event streams so the runner can close
-            queue.put_nowait(None) if not queue.full() else None
+            if not queue.full():
+                queue.put_nowait(None)
         await runner.cleanup()
+        if feeding is not None:
+            feeding.cancel()
+            await asyncio.gather(feeding, return_exceptions=True)
+
+
+async def _feed(settings: Settings, state: DashboardState, hub: Hub, ready: dict[str, asyncio.Event],
+                stop: asyncio.Event) -> None:
+    """Create the topics the dashboard writes to, then follow all four."""
+    try:
+        await ensure_dashboard_topics(settings, attempts=None)
+    except Exception as exc:  # noqa: BLE001 -- the followers wait for the topics anyway
+        log.warning("dashboard_topics_not_created", error=str(exc))
+    tasks = start_followers(settings, state, hub.publish, stop, ready)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-

@@ -104,17 +104,16 @@ async def follow(settings: Settings, kind: str, topic: str, state: DashboardStat
             await stop_consumer(consumer)
 
 
-def start_followers(settings: Settings, state: DashboardState, notify: Notify,
-                    stop: asyncio.Event) -> tuple[list[asyncio.Task], dict[str, asyncio.Event]]:
-    """One follower task per topic; returns the tasks and each topic's `ready`."""
+def start_followers(settings: Settings, state: DashboardState, notify: Notify, stop: asyncio.Event,
+                    ready: dict[str, asyncio.Event]) -> list[asyncio.Task]:
+    """One follower task per topic; `ready[kind]` is set once it has caught up."""
     window_ms = int(settings.dashboard.history_hours * 3600 * 1000)
-    tasks, ready = [], {}
+    tasks = []
     for kind, topic in topic_names(settings).items():
-        ready[kind] = asyncio.Event()
         since_ms = int(time.time() * 1000) - window_ms if kind == "alerts" else None
         tasks.append(asyncio.create_task(follow(settings, kind, topic, state, notify, since_ms=since_ms,
                                                 ready=ready[kind], stop=stop), name=f"dashboard-{kind}"))
-    return tasks, ready
+    return tasks
 
 
 class Writer:

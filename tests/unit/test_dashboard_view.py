@@ -172,3 +172,37 @@ def test_counts_per_rule_and_per_entity_over_the_last_day_and_week():
     by_entity = counts_chart(state.entries(), now, "entity", "week")
     assert {s.key: s.alerts for s in by_entity.series} == {"person:kim-jong-un": 2, "country:kp": 1}
     assert counts_chart([], now).empty
+
+
+def test_the_list_payload_stays_small_however_big_the_alerts():
+    import json
+
+    from monitor.models import ArticleRef
+
+    state = state_at(max_alerts=10_000)
+    long_text = "word " * 5000
+    big = alert("a", title=long_text, sources=tuple(f"source {n}" for n in range(40)),
+                events=(event(sentence=long_text),) * 5)
+    big.articles = [ArticleRef(id=f"x{n}", source="s", title=long_text) for n in range(30)]
+    for i in range(10_500):
+        state.apply_alert(big.model_copy(update={"id": f"a{i}"}))
+    assert len(state.alerts) == 10_000
+    rows, total = state.query(AlertFilter(), limit=200)
+    assert total == 10_000 and len(rows) == 200
+    sizes = [len(json.dumps(state.summary(r))) for r in rows]
+    assert max(sizes) < 1000  # title cut, four sources named: details are on the alert's own page
+    assert len(state.alert_detail("a10499")["articles"]) == 30
+
+
+def test_a_live_event_says_whether_the_changed_alert_still_matches_the_page():
+    from monitor.dashboard.server import _event_payload
+    from monitor.dashboard.view import Change
+
+    state = state_at()
+    state.apply_alert(alert("a1", action="new"))
+    new_only = AlertFilter.from_query({"action": ["new"]})
+    kind, data = _event_payload(state, new_only, Change("alert", "a1"))
+    assert kind == "alert" and data["match"] and data["title"] == "Kim Jong Un crossed a border"
+    state.apply_alert(alert("a1", action="resolved", revision=2))
+    assert _event_payload(state, new_only, Change("alert", "a1")) == ("alert", {"id": "a1", "match": False})
+    assert _event_payload(state, AlertFilter(), Change("story", "s1")) == ("story", {"id": "s1"})
