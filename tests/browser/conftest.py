@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 CHROMIUM = os.environ.get("NEWSMON_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS_DIR = os.environ.get("NEWSMON_SCREENSHOTS_DIR")  # read now: some tests clear NEWSMON_* later
 
 
 @pytest_asyncio.fixture
@@ -33,7 +34,7 @@ async def browser() -> AsyncIterator:
 def screenshot(tmp_path):
     """`await screenshot(page, "alerts")`: a PNG under the test's tmp dir, and
     under $NEWSMON_SCREENSHOTS_DIR too when set (docs/screenshots for README)."""
-    extra = os.environ.get("NEWSMON_SCREENSHOTS_DIR")
+    extra = SCREENSHOTS_DIR
 
     async def take(page, name: str) -> Path:
         path = tmp_path / "screenshots" / f"{name}.png"
