@@ -10,6 +10,7 @@ topics, as they see everything else.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import re
 from pathlib import Path
@@ -34,7 +35,8 @@ log = get_logger(__name__)
 HERE = Path(__file__).resolve().parent
 LIST_LIMIT = 200
 RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
-STATE, HUB, WRITER, AUTH, READY = (web.AppKey(n, object) for n in ("state", "hub", "writer", "auth", "ready"))
+STATE, HUB, WRITER, AUTH, READY, RULES_DIR = (web.AppKey(n, object) for n in
+                                              ("state", "hub", "writer", "auth", "ready", "rules_dir"))
 
 
 class Hub:
@@ -208,6 +210,8 @@ async def create_silence(request: web.Request) -> web.Response:
         errors.append("Say who you are: the silence is signed with it.")
     if len(form["reason"]) > 500 or len(form["key"]) > 300:
         errors.append("Reason at most 500 characters, key at most 300.")
+    if not errors and not data.get("force"):
+        errors.extend(await _unknown_rule(request, form["rule"]))
     if errors:
         return await silences_page(request, errors, 400, form)
     silence = Silence.create(form["rule"], duration, key=form["key"] or None, reason=form["reason"],
@@ -219,6 +223,30 @@ async def create_silence(request: web.Request) -> web.Response:
     state.silences.apply(silence)
     log.info("dashboard_silence", silence_id=silence.id, rule_id=silence.rule_id, key=silence.key, by=who)
     return _redirect("/silences")
+
+
+async def _unknown_rule(request: web.Request, rule_id: str) -> list[str]:
+    """As `newsmon alerts silence` does: a silence for a misspelt rule would mute
+    nothing, so a rule neither the rules directory nor any alert knows is refused
+    (with the closest ids) unless forced."""
+    known = set(request.app[STATE].rule_ids()) | await asyncio.to_thread(_rules_dir_ids, request.app[RULES_DIR])
+    if rule_id in known:
+        return []
+    close = difflib.get_close_matches(rule_id, sorted(known), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return [f"No rule {rule_id!r} in the rules directory or the alerts.{hint} Tick 'silence anyway' to "
+            "silence it all the same."]
+
+
+def _rules_dir_ids(rules_dir: Path) -> set[str]:
+    from monitor.enrich.tag import Tagger
+    from monitor.pipeline import load_rules
+
+    try:
+        return set(load_rules(rules_dir, Tagger.from_rules_dir(rules_dir)).by_id())
+    except Exception as exc:  # noqa: BLE001 -- any load failure: we just cannot check against it
+        log.warning("dashboard_rules_unreadable", rules_dir=str(rules_dir), error=str(exc)[:200])
+        return set()
 
 
 async def delete_silence(request: web.Request) -> web.Response:
@@ -305,6 +333,7 @@ def build_app(settings: Settings, state: DashboardState, writer: Writer,
     app = web.Application(middlewares=[guard.middleware(auth)], client_max_size=64 * 1024)
     hub = Hub()
     app[STATE], app[HUB], app[WRITER], app[AUTH], app[READY] = state, hub, writer, auth, ready
+    app[RULES_DIR] = settings.rules_dir
     app.on_response_prepare.append(guard.secure_headers)
     r = app.router
     r.add_get("/", alerts_page)

@@ -176,3 +176,15 @@ async def test_acknowledged_alert_shows_who_and_when(make_client):
     row = await (await client.get("/")).text()
     assert "ack · &lt;b&gt;ana&lt;/b&gt;" in row
     await client.close()
+
+
+async def test_a_silence_for_a_rule_nobody_knows_is_refused_with_the_closest_ids(make_client):
+    client = await make_client()
+    await client.get("/silences")
+    token = client.session.cookie_jar.filter_cookies(client.make_url("/"))["newsmon_csrf"].value
+    resp = await client.post("/silences", data={"csrf": token, "rule": "leader-border-crosing", "duration": "1h",
+                                                "by": "ana"})
+    html = await resp.text()
+    assert resp.status == 400
+    assert "No rule &#39;leader-border-crosing&#39;" in html and "Did you mean leader-border-crossing" in html
+    assert 'name="force"' in html  # and it can be forced, as with --force
