@@ -280,7 +280,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     hub.queues.add(queue)
     try:
         await response.prepare(request)
-        await response.write(b"retry: 2000\nevent: hello\ndata: {}\n\n")
+        await response.write(f"retry: 2000\nevent: hello\ndata: {json.dumps(_loading(request.app))}\n\n".encode())
         while True:
             try:
                 change = await asyncio.wait_for(queue.get(), timeout=15)
@@ -289,7 +289,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             if change is None:
                 break
-            payload = _event_payload(state, wanted, change)
+            payload = ("status", _loading(request.app)) if change.kind == "status" else \
+                _event_payload(state, wanted, change)
             if payload is not None:
                 kind, data = payload
                 await response.write(f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode())
@@ -298,6 +299,10 @@ async def events(request: web.Request) -> web.StreamResponse:
     finally:
         hub.queues.discard(queue)
     return response
+
+
+def _loading(app: web.Application) -> dict:
+    return {"loading": [kind for kind, event in app[READY].items() if not event.is_set()]}
 
 
 def _event_payload(state: DashboardState, wanted: AlertFilter, change: Change) -> tuple[str, dict] | None:
@@ -394,6 +399,11 @@ async def run_dashboard(settings: Settings, stop: asyncio.Event | None = None,
             await asyncio.gather(feeding, return_exceptions=True)
 
 
+async def _announce(ready: asyncio.Event, hub: Hub) -> None:
+    await ready.wait()
+    hub.publish(Change("status", ""))
+
+
 async def _feed(settings: Settings, state: DashboardState, hub: Hub, ready: dict[str, asyncio.Event],
                 stop: asyncio.Event) -> None:
     """Create the topics the dashboard writes to, then follow all four."""
@@ -402,6 +412,8 @@ async def _feed(settings: Settings, state: DashboardState, hub: Hub, ready: dict
     except Exception as exc:  # noqa: BLE001 -- the followers wait for the topics anyway
         log.warning("dashboard_topics_not_created", error=str(exc))
     tasks = start_followers(settings, state, hub.publish, stop, ready)
+    for event in ready.values():  # tell open pages when each topic has been read
+        tasks.append(asyncio.create_task(_announce(event, hub)))
     try:
         await asyncio.gather(*tasks)
     finally:

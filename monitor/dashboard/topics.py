@@ -62,8 +62,8 @@ async def follow(settings: Settings, kind: str, topic: str, state: DashboardStat
                  since_ms: int | None, ready: asyncio.Event, stop: asyncio.Event) -> None:
     """Apply `topic`'s records to `state` until `stop`: from `since_ms` (None =
     the beginning), then live. `ready` is set once what the topic held at
-    start is applied. Waits for a topic that does not exist yet; survives
-    broker outages, resuming where it was."""
+    start is applied (at once for a topic that does not exist yet, which
+    it then waits for). Survives broker outages, resuming where it was."""
     bootstrap, security = settings.resolved_bootstrap(), aiokafka_options(settings)
     delays = backoff_delays(cap=5.0)
     resume: dict[TopicPartition, int] = {}
@@ -72,6 +72,9 @@ async def follow(settings: Settings, kind: str, topic: str, state: DashboardStat
                                     max_partition_fetch_bytes=8 * 1024 * 1024, **security)
         try:
             await consumer.start()
+            if topic not in await consumer.topics() and not ready.is_set():
+                log.info("dashboard_topic_absent", topic=topic)  # nothing to load; follow it once it exists
+                ready.set()
             tps = await assign_all(consumer, topic, stop)
             if not tps:
                 return

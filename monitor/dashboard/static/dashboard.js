@@ -69,13 +69,21 @@ function onAlert(data) {
   updateCount();
 }
 
+function showStatus(status) {
+  if (!live) return;
+  const loading = status.loading || [];
+  live.textContent = loading.length ? "loading " + loading.join(", ") + "…" : "live";
+  live.classList.toggle("off", loading.length > 0);
+}
+
 function connect() {
   const source = new EventSource("/events" + (page === "alerts" ? location.search : ""));
   let broken = false;
-  source.addEventListener("hello", () => {
+  source.addEventListener("hello", (event) => {
     if (broken && page === "alerts") location.reload(); // events were missed while away
-    if (live) { live.textContent = "live"; live.classList.remove("off"); }
+    showStatus(JSON.parse(event.data));
   });
+  source.addEventListener("status", (event) => showStatus(JSON.parse(event.data)));
   source.addEventListener("alert", (event) => onAlert(JSON.parse(event.data)));
   source.addEventListener("story", (event) => {
     const heading = document.querySelector("[data-story]");
