@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from monitor.models import (Alert, ArticleRef, EntityTag, EventTag, Evidence, StoryRecord, StoryReport)
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from monitor.models import (
+    Alert,
+    ArticleRef,
+    EntityTag,
+    EventTag,
+    Evidence,
+    StoryRecord,
+    StoryReport,
+)
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -55,3 +66,22 @@ def story(id_: str = "s1", reports: list[StoryReport] | None = None, *, title: s
 
 def record(model) -> bytes:
     return model.model_dump_json().encode()
+
+
+async def create_topics(bootstrap: str, names: list[str]) -> None:
+    """Topics made up front, compacted as news.stories is (alerts read the same either way)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(n, 1, 1, topic_configs={"cleanup.policy": "compact"}) for n in names])
+    finally:
+        await admin.close()
+
+
+async def publish(bootstrap: str, topic: str, key: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, key=key.encode(), value=value)
+    finally:
+        await producer.stop()

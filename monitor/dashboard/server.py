@@ -23,8 +23,20 @@ from monitor.config import Settings
 from monitor.dashboard import auth as guard
 from monitor.dashboard.chart import counts_chart
 from monitor.dashboard.display import clean_text, safe_url, short_time, span
-from monitor.dashboard.filters import ACTIONS, MODALITIES, SEVERITIES, AlertFilter, duration_ok, since_choices
-from monitor.dashboard.topics import Writer, ensure_dashboard_topics, start_followers, topic_names
+from monitor.dashboard.filters import (
+    ACTIONS,
+    MODALITIES,
+    SEVERITIES,
+    AlertFilter,
+    duration_ok,
+    since_choices,
+)
+from monitor.dashboard.topics import (
+    Writer,
+    ensure_dashboard_topics,
+    start_followers,
+    topic_names,
+)
 from monitor.dashboard.view import Ack, Change, DashboardState
 from monitor.log import get_logger
 from monitor.models import utcnow
@@ -77,7 +89,7 @@ def render(request: web.Request, name: str, status: int = 200, **context) -> web
 
 
 def _query(request: web.Request) -> dict[str, list[str]]:
-    return {k: request.query.getall(k) for k in request.query.keys()}
+    return {k: request.query.getall(k) for k in request.query}
 
 
 # ------------------------------------------------------------------ pages
@@ -234,8 +246,8 @@ async def _unknown_rule(request: web.Request, rule_id: str) -> list[str]:
         return []
     close = difflib.get_close_matches(rule_id, sorted(known), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    return [f"No rule {rule_id!r} in the rules directory or the alerts.{hint} Tick 'silence anyway' to "
-            "silence it all the same."]
+    return [(f"No rule {rule_id!r} in the rules directory or the alerts.{hint} Tick 'silence anyway' to "
+             "silence it all the same.")]
 
 
 def _rules_dir_ids(rules_dir: Path) -> set[str]:
@@ -284,7 +296,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         while True:
             try:
                 change = await asyncio.wait_for(queue.get(), timeout=15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await response.write(b": ping\n\n")
                 continue
             if change is None:

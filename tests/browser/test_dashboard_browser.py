@@ -15,8 +15,16 @@ from monitor.config import Settings
 from monitor.dashboard.server import run_dashboard
 from monitor.models import Article, StoryRecord, StoryReport
 from tests.daemon import Daemon, free_port, newsmon_env, poll, running, wait_until
-from tests.dashboard_util import HOSTILE_TITLE, alert, event, record, report, story
-from tests.integration.test_dashboard import _create_topics, _publish
+from tests.dashboard_util import (
+    HOSTILE_TITLE,
+    alert,
+    create_topics,
+    event,
+    publish,
+    record,
+    report,
+    story,
+)
 from tests.kafka_util import read_topic
 from tests.seeds import seed_path
 
@@ -104,8 +112,8 @@ async def test_analyst_flow_live_alerts_silence_ack_filter_and_story(kafka_boots
         articles = await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 4, timeout=30)
         copies = await read_topic(kafka_bootstrap, f"{prefix}news.duplicates", until=lambda v: len(v) >= 1, timeout=30)
         record_ = story_from_articles(articles + copies)
-        await _create_topics(kafka_bootstrap, [f"{prefix}news.stories"])
-        await _publish(kafka_bootstrap, f"{prefix}news.stories", record_.id, record(record_))
+        await create_topics(kafka_bootstrap, [f"{prefix}news.stories"])
+        await publish(kafka_bootstrap, f"{prefix}news.stories", record_.id, record(record_))
         await poll(f"{base}/stories/{record_.id}", lambda status, body: 'class="timeline"' in body, timeout=30)
         await page.goto(base + "/")
         await expect(page.locator("#alerts tr").first.locator("td.story a")).to_have_text(record_.title)
@@ -143,7 +151,7 @@ async def test_hostile_text_is_shown_as_text_live_and_on_the_story_page(kafka_bo
     for name, value in {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "NEWSMON_TOPIC_PREFIX": prefix,
                         "NEWSMON_DASHBOARD_PORT": str(port)}.items():
         monkeypatch.setenv(name, value)
-    await _create_topics(kafka_bootstrap, [f"{prefix}news.stories", f"{prefix}news.alerts"])
+    await create_topics(kafka_bootstrap, [f"{prefix}news.stories", f"{prefix}news.alerts"])
     base = f"http://127.0.0.1:{port}"
     stop = asyncio.Event()
     task = asyncio.create_task(run_dashboard(Settings(), stop))
@@ -158,9 +166,9 @@ async def test_hostile_text_is_shown_as_text_live_and_on_the_story_page(kafka_bo
         hostile_reports = [report("h1", "<b>Wire</b>", now, url="javascript:alert(document.domain)",
                                   title=HOSTILE_TITLE, evidence="<img src=x onerror=alert(4)> said \u202egnp.exe"),
                            report("h2", "AP", now, url="https://ap.example/h2", duplicate_of="h1")]
-        await _publish(kafka_bootstrap, f"{prefix}news.stories", "sx",
+        await publish(kafka_bootstrap, f"{prefix}news.stories", "sx",
                        record(story("sx", hostile_reports, title=HOSTILE_TITLE)))
-        await _publish(kafka_bootstrap, f"{prefix}news.alerts", "hx",
+        await publish(kafka_bootstrap, f"{prefix}news.alerts", "hx",
                        record(alert("hx", title=HOSTILE_TITLE, story="sx", at=now, url="javascript:alert(5)",
                                     sources=("<script>x</script>",),
                                     events=(event(sentence="<script>alert(6)</script> crossed"),))))

@@ -12,14 +12,12 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from monitor.config import Settings
 from monitor.dashboard.server import run_dashboard
 from monitor.stream.silences import load_silences
 from tests.daemon import free_port, get, newsmon_env, poll, running, wait_until
-from tests.dashboard_util import T0, alert, record, story
+from tests.dashboard_util import T0, alert, create_topics, publish, record, story
 from tests.kafka_util import read_topic
 from tests.seeds import seed_path
 
@@ -70,24 +68,6 @@ async def test_an_article_dropped_into_the_daemon_appears_live_on_the_dashboard(
         assert f'data-id="{row["id"]}"' not in filtered
 
 
-async def _create_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, 1, 1, topic_configs={"cleanup.policy": "compact"}) for n in names])
-    finally:
-        await admin.close()
-
-
-async def _publish(bootstrap: str, topic: str, key: str, value: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, key=key.encode(), value=value)
-    finally:
-        await producer.stop()
-
-
 class Browserless:
     """A user of the pages: keeps the cookies, repeats the CSRF token."""
 
@@ -115,10 +95,10 @@ async def test_acks_and_silences_go_through_the_topics_and_survive_a_restart(kaf
                         "NEWSMON_DASHBOARD_PORT": str(port)}.items():
         monkeypatch.setenv(name, value)
     settings = Settings()
-    await _create_topics(kafka_bootstrap, [f"{prefix}news.stories", f"{prefix}news.alerts"])
+    await create_topics(kafka_bootstrap, [f"{prefix}news.stories", f"{prefix}news.alerts"])
     now = T0.now(T0.tzinfo)
-    await _publish(kafka_bootstrap, f"{prefix}news.stories", "s1", record(story()))
-    await _publish(kafka_bootstrap, f"{prefix}news.alerts", "a1", record(alert(at=now)))
+    await publish(kafka_bootstrap, f"{prefix}news.stories", "s1", record(story()))
+    await publish(kafka_bootstrap, f"{prefix}news.alerts", "a1", record(alert(at=now)))
     base = f"http://127.0.0.1:{port}"
 
     async def dashboard():
@@ -133,7 +113,7 @@ async def test_acks_and_silences_go_through_the_topics_and_survive_a_restart(kaf
         assert 'data-id="a1"' in await user.page("/")
         assert "Yonhap" in await user.page("/stories/s1")
         # an alert published now appears (the view follows the topic)
-        await _publish(kafka_bootstrap, f"{prefix}news.alerts", "a1",
+        await publish(kafka_bootstrap, f"{prefix}news.alerts", "a1",
                        record(alert(revision=2, action="update", at=now + timedelta(seconds=1))))
         await poll(f"{base}/api/alerts", lambda s, body: json.loads(body)["alerts"][0]["revision"] == 2)
 
