@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup run test bench kafka-up kafka-down clean
+.PHONY: setup browser run test bench kafka-up kafka-down clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,15 @@ setup: $(VENV)/.installed
 run: setup
 	$(VENV)/bin/newsmon run
 
-test: setup
+# The dashboard's browser tests drive Debian's chromium (never skipped: no browser, no pass).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  command -v apt-get >/dev/null || { echo "make browser: install chromium at $(CHROMIUM)" >&2; exit 1; }; \
+	  as_root=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$as_root apt-get update -qq && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: setup browser
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check monitor
 	$(PY) -m pytest

@@ -51,6 +51,7 @@ def newsmon_env(bootstrap: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "NEWSMON_LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
         "NEWSMON_HTTP_PORT": str(free_port()),
+        "NEWSMON_DASHBOARD_PORT": str(free_port()),  # `newsmon run` serves the dashboard
     })
     env.update(extra)
     return env

@@ -18,6 +18,7 @@ from monitor.cli.kafka import kafka
 from monitor.cli.rules import rules, scan
 from monitor.cli.schema import schema
 from monitor.cli.sinks import sink_cli
+from monitor.cli.ui import ui
 from monitor.errors import ConfigError
 
 
@@ -37,7 +38,7 @@ def main() -> None:
     """newsmon: a streaming news monitor."""
 
 
-for command in (run, worker, watch, feeds, alerts, kafka, scan, rules, schema, sink_cli, config_cli):
+for command in (run, worker, watch, feeds, alerts, kafka, scan, rules, schema, sink_cli, config_cli, ui):
     main.add_command(command)
 
 __all__ = ["main"]

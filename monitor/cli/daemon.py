@@ -66,6 +66,17 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
 
             await tail(settings.resolved_bootstrap(), settings.topics.alerts, security=aiokafka_options(settings))
 
+    if run_sinks and settings.dashboard.enabled:  # `newsmon run` serves the dashboard (README, Dashboard)
+        from monitor.cli.ui import announce, check_dashboard
+
+        check_dashboard(settings)
+
+        @app.task
+        async def dashboard() -> None:
+            from monitor.dashboard.server import run_dashboard
+
+            await run_dashboard(settings, on_listening=announce)
+
     if run_sinks and settings.sinks:
         from monitor.sinks.registry import build_sinks
 

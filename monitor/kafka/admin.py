@@ -6,8 +6,8 @@ broker's default partition count. Creating every topic before anything runs
 gives them the configured partition count and keeps start-up quiet.
 
 Some topics need more than the broker's defaults (`topic_configs`): the
-silences topic must be compacted, or silences older than the retention
-period would vanish. Such settings only take effect at creation, so an
+silences, stories and acks topics must be compacted, or records older than
+the retention period would vanish. Such settings only take effect at creation, so an
 existing topic that lacks them is reported (`topic_config_differs`), not
 silently altered.
 """
@@ -28,7 +28,7 @@ log = get_logger(__name__)
 
 def topic_names(settings: Settings) -> list[str]:
     t = settings.topics
-    return [t.raw, t.prepared, t.articles, t.duplicates, t.alerts, t.deadletter, t.silences]
+    return [t.raw, t.prepared, t.articles, t.duplicates, t.alerts, t.deadletter, t.silences, t.stories, t.acks]
 
 
 def partitions_of(settings: Settings, name: str) -> int:
@@ -50,8 +50,9 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     """Per-topic settings beyond the broker's defaults."""
     t = settings.topics
     large = {"max.message.bytes": str(RAW_MAX_MESSAGE_BYTES)}
+    compact = {"cleanup.policy": "compact"}
     return {
-        t.silences: {"cleanup.policy": "compact"},
+        t.silences: compact, t.stories: compact, t.acks: compact,
         t.raw: large, t.prepared: large, t.articles: large, t.duplicates: large,
     }
 

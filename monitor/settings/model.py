@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError
 from monitor.enrich.dedup import DedupConfig
 from monitor.errors import ConfigError
 from monitor.settings.connection import KafkaConnection
+from monitor.settings.dashboard import Dashboard
 from monitor.settings.file import YamlConfigSource
 from monitor.settings.sinks import SinkList
 from monitor.settings.topics import Topics
@@ -73,6 +74,7 @@ class Settings(KafkaConnection):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 
     topics: Topics = Field(default_factory=Topics)
+    dashboard: Dashboard = Field(default_factory=Dashboard)
     sinks: SinkList = Field(default_factory=list, description="alert sinks run by `newsmon run` and `newsmon sink run`")
 
     @classmethod

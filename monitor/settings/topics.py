@@ -50,3 +50,13 @@ class Topics(BaseSettings):
     def silences(self) -> str:
         """Compacted: key = silence id, value = Silence JSON, tombstone = removed."""
         return self.name("news.silences")
+
+    @property
+    def stories(self) -> str:
+        """Compacted: key = story id, value = StoryRecord JSON (the latest state of each story)."""
+        return self.name("news.stories")
+
+    @property
+    def acks(self) -> str:
+        """Compacted: key = alert id, value = who acknowledged it and when; tombstone = withdrawn."""
+        return self.name("news.acks")
