@@ -14,8 +14,10 @@ from monitor.watch.reader import read_path
 
 
 def scan_record(result: Result) -> dict:
-    """One line of `newsmon scan` output (schema documented in README)."""
+    """One line of `newsmon scan` output (schema documented in README); `story`
+    is the StoryRecord the daemon publishes on news.stories after this article."""
     article = result.article
+    story = next((s for s in result.stories if s.id == article.story_id), None)
     return {
         "id": article.id,
         "title": article.title,
@@ -33,6 +35,7 @@ def scan_record(result: Result) -> dict:
             {"rule_id": a.rule_id, "alert_id": a.id, "severity": a.severity, "action": a.action}
             for a in result.alerts
         ],
+        "story": story.model_dump(mode="json") if story is not None else None,
     }
 
 
