@@ -31,6 +31,7 @@ def scan_record(result: Result) -> dict:
         "story_id": article.story_id,
         "entities": [e.model_dump(mode="json") for e in article.entities],
         "events": [e.model_dump(mode="json") for e in article.events],
+        "names": [n.model_dump(mode="json") for n in article.names],
         "alerts": [
             {"rule_id": a.rule_id, "alert_id": a.id, "severity": a.severity, "action": a.action}
             for a in result.alerts
