@@ -94,7 +94,7 @@ def run(size: Size) -> dict[str, Any]:
     xs = [p["articles"] for p in points]
     per_article = {name: _fit(xs, [p["state_bytes"][name] for p in points])[0] for name in STORE_NAMES}
     dedup_names = ("dedup_exact", "dedup_docs", "dedup_bands")
-    story_names = ("stories", "story_index")
+    story_names = ("stories", "story_index", "story_postings", "story_reports", "story_df")
     dedup_b = sum(per_article[k] for k in dedup_names)
     story_b = sum(per_article[k] for k in story_names)
     total_b = sum(per_article.values())

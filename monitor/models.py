@@ -7,6 +7,8 @@ message schemas"), so fields are only ever added, never renamed.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -74,6 +76,20 @@ class EntityTag(_Model):
     @property
     def count(self) -> int:
         return len(self.mentions)
+
+
+_KEY_DROP = re.compile(r"[.'’]")
+_KEY_SPACE = re.compile(r"[-\s]+")
+
+
+def fold_name(s: str) -> str:
+    """The matching key of a name (`NameTag.key`, rules' `name:`): accents,
+    case, dots, apostrophes and hyphens do not count.
+    "Kim Jong-un" and "KIM JONG UN" -> "kim jong un"."""
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(c for c in s if not unicodedata.combining(c))
+    return _KEY_SPACE.sub(" ", _KEY_DROP.sub("", s.casefold())).strip()
 
 
 class NameTag(_Model):

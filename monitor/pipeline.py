@@ -15,7 +15,7 @@ daemon publishes each on the compacted `news.stories` topic keyed by its id.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.enrich.dedup import DedupConfig, Deduplicator
@@ -28,6 +28,9 @@ from monitor.state import StateStores
 from monitor.stories import StoryClusterer, StoryConfig
 
 EXPIRE_EVERY = 500  # articles between TTL sweeps of the state stores
+# a TTL sweep reads every dedup document and rule state: on the daemon's timer
+# (a quiet stream must still close its stories) at most this often
+EXPIRE_TICK_EVERY = timedelta(minutes=5)
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Pipeline:
         self.stories = StoryClusterer.from_stores(self.stores, story_config)
         self.engine = RuleEngine(ruleset, self.stores.rules)
         self._since_expiry = 0
+        self._last_expiry: datetime | None = None
 
     @classmethod
     def from_rules_dir(cls, rules_dir: Path | str, stores: StateStores | None = None,
@@ -115,10 +119,18 @@ class Pipeline:
         article arrives: the daemon calls it on a timer. Idempotent."""
         return self.engine.sweep(now)
 
+    def expire_due(self, now: datetime, every: timedelta = EXPIRE_TICK_EVERY) -> list[StoryRecord]:
+        """`expire`, unless the last sweep (by article count or by timer) is
+        less than `every` ago: the daemon calls it on its timer so a quiet
+        stream still closes stories, at a cost bounded in time."""
+        if self._last_expiry is not None and now - self._last_expiry < every:
+            return []
+        return self.expire(now)
+
     def expire(self, now: datetime) -> list[StoryRecord]:
         """TTL sweep of every store; returns the stories it closed (status
         `closed`), to publish once more on news.stories."""
-        self._since_expiry = 0
+        self._since_expiry, self._last_expiry = 0, now
         self.dedup.expire(now)
         closed = self.stories.expire(now) or []  # nothing closed
         self.engine.expire(now)

@@ -313,6 +313,10 @@ def _event_payload(state: DashboardState, wanted: AlertFilter, change: Change) -
         if not wanted.matches(entry.alert, utcnow()):
             return "alert", {"id": change.id, "match": False}
         return "alert", {"match": True, **state.summary(entry)}
+    if change.kind == "story" and (story := state.stories.get(change.id)) is not None:
+        # what changed, so an open story page can tell (and ignore a replay's identical record)
+        return "story", {"id": change.id, "title": story.title, "report_count": story.report_count,
+                         "status": story.status}
     return change.kind, {"id": change.id}
 
 

@@ -43,7 +43,6 @@ quality against ECB+ gold mentions.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,7 +53,7 @@ import pycountry
 
 from monitor.enrich.gazetteer import DATA as COUNTRIES_YAML
 from monitor.enrich.gazetteer import country_entities
-from monitor.models import NameTag
+from monitor.models import NameTag, fold_name  # fold_name: NameTag.key, also for rules
 from monitor.yamldoc import read_yaml
 
 DEFAULT_LIMIT = 20
@@ -69,8 +68,6 @@ _RUN = re.compile(rf"(?<![\w'’-]){_TOKEN}(?:\.?[ \t]+(?:{_CONNECTOR}[ \t]+){{0
 _PIECE = re.compile(rf"{_TOKEN}|(?<![\w'’-]){_CONNECTOR}(?![\w'’-])|\.")
 _PREFIX_START = re.compile(r"[a-z]{1,3}[-'’]")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-_KEY_DROP = re.compile(r"[.'’]")
-_KEY_SPACE = re.compile(r"[-\s]+")
 
 LEXICON = Path(__file__).with_name("data") / "names.yaml"
 _LEX: dict[str, Any] = read_yaml(LEXICON).data
@@ -100,15 +97,6 @@ _US_STATE_NAMES = frozenset(v.lower() for v in _US_STATES.values())
 
 
 @lru_cache(maxsize=65536)
-def fold_name(s: str) -> str:
-    """The matching key of a name: accents, case, dots, apostrophes and
-    hyphens do not count. "Kim Jong-un" and "KIM JONG UN" -> "kim jong un"."""
-    if not s.isascii():
-        s = unicodedata.normalize("NFKD", s)
-        s = "".join(c for c in s if not unicodedata.combining(c))
-    return _KEY_SPACE.sub(" ", _KEY_DROP.sub("", s.casefold())).strip()
-
-
 @lru_cache(maxsize=1)
 def _gazetteer() -> tuple[dict[str, str], frozenset[str]]:
     """(country form key -> country display name, other place keys): the

@@ -14,8 +14,10 @@ from monitor.watch.reader import read_path
 
 
 def scan_record(result: Result) -> dict:
-    """One line of `newsmon scan` output (schema documented in README)."""
+    """One line of `newsmon scan` output (schema documented in README); `story`
+    is the StoryRecord the daemon publishes on news.stories after this article."""
     article = result.article
+    story = next((s for s in result.stories if s.id == article.story_id), None)
     return {
         "id": article.id,
         "title": article.title,
@@ -29,10 +31,12 @@ def scan_record(result: Result) -> dict:
         "story_id": article.story_id,
         "entities": [e.model_dump(mode="json") for e in article.entities],
         "events": [e.model_dump(mode="json") for e in article.events],
+        "names": [n.model_dump(mode="json") for n in article.names],
         "alerts": [
             {"rule_id": a.rule_id, "alert_id": a.id, "severity": a.severity, "action": a.action}
             for a in result.alerts
         ],
+        "story": story.model_dump(mode="json") if story is not None else None,
     }
 
 

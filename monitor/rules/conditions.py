@@ -23,6 +23,7 @@ from monitor.rules.schema import (
     EntityCond,
     EventCond,
     MacroCond,
+    NameCond,
     NotCond,
     SourceCond,
     TextCond,
@@ -74,6 +75,7 @@ class View:
         self.article = article
         self.entities = {e.id: e for e in article.entities}
         self.entity_types = {e.id: e.type for e in article.entities}
+        self.names = {n.key for n in article.names}
         self._haystack = "\n".join(filter(None, [article.headline, article.text]))
         self._folded: str | None = None
         self._regexes = regexes
@@ -129,6 +131,8 @@ def compile_condition(cond: Any, ruleset: Ruleset, regexes: RegexBank | None = N
         return compile_condition(ruleset.macros[cond.macro], ruleset, regexes)
     if isinstance(cond, EntityCond):
         return _entity_predicate(cond, lists)
+    if isinstance(cond, NameCond):
+        return _name_predicate(cond)
     if isinstance(cond, EventCond):
         return _event_predicate(cond, lists)
     if isinstance(cond, TextCond):
@@ -164,6 +168,20 @@ def _entity_predicate(cond: EntityCond, lists) -> Predicate:
                 return None
             hits += extra
         return Evidence(entities=hits)
+    return check
+
+
+def _name_predicate(cond: NameCond) -> Predicate:
+    """On folded keys (the schema folds the rule's names as NameTag.key is folded)."""
+    any_keys, all_keys, none_keys = (frozenset(k) for k in (cond.name.any, cond.name.all, cond.name.none))
+
+    def check(view: View) -> Evidence | None:
+        names = view.names
+        if not none_keys.isdisjoint(names) or not all_keys <= names:
+            return None
+        if any_keys and any_keys.isdisjoint(names):
+            return None
+        return Evidence()
     return check
 
 
@@ -230,7 +248,7 @@ def _text_predicate(cond: TextCond, bank: RegexBank | None = None) -> Predicate:
 
 def required_keys(cond: Any, ruleset: Ruleset, regexes: RegexBank | None = None) -> frozenset[str] | None:
     """Keys an article must have for `cond` to be true: entity ids,
-    "event:<type>" and "phrase:<casefolded phrase>", and with a RegexBank
+    "name:<folded name>", "event:<type>" and "phrase:<casefolded phrase>", and with a RegexBank
     "regex:<bank id>" for text conditions with regexes only. None when no such
     key exists (source, not, ...), so the rule is checked for every article."""
     if isinstance(cond, EntityCond):
@@ -239,6 +257,9 @@ def required_keys(cond: Any, ruleset: Ruleset, regexes: RegexBank | None = None)
         if every:
             return frozenset(every[:1])  # each id in `all` is required; one suffices
         return frozenset(some) or None
+    if isinstance(cond, NameCond):
+        spec = cond.name
+        return frozenset(f"name:{k}" for k in (spec.all[:1] or spec.any)) or None
     if isinstance(cond, EventCond):
         return frozenset(f"event:{t}" for t in cond.event.type)
     if isinstance(cond, TextCond) and (cond.text.all_phrases or cond.text.phrases):
@@ -271,4 +292,5 @@ def phrase_automaton(keys: Iterable[str]) -> ahocorasick.Automaton | None:
 
 
 def article_keys(article: Article) -> set[str]:
-    return {e.id for e in article.entities} | {f"event:{ev.type}" for ev in article.events}
+    return ({e.id for e in article.entities} | {f"event:{ev.type}" for ev in article.events}
+            | {f"name:{n.key}" for n in article.names})

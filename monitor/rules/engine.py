@@ -50,7 +50,7 @@ from monitor.rules.groups import group_key, selector_values, term_key
 from monitor.rules.groups import source_of as _source
 from monitor.rules.loader import Ruleset
 from monitor.rules.schema import Rule, format_duration
-from monitor.rules.templates import render
+from monitor.rules.templates import TEMPLATE_NAMES, render
 from monitor.rules.transitions import Digest, already_counted, counted, emitted, severity_for, throttled, triggered
 from monitor.state import Store
 
@@ -378,6 +378,7 @@ class RuleEngine:
             "rule_id": rule.id, "rule_title": rule.title, "severity": severity,
             "article_title": article.title or "", "source": _source(article),
             "entities": ", ".join(e.name for e in evidence.entities),
+            "names": ", ".join(n.name for n in article.names[:TEMPLATE_NAMES]),
             "event": events[0].type if events else "",
             "modality": events[0].modality if events else "",
             "actors": _argument_names(events, "actor", article),

@@ -31,6 +31,7 @@ from monitor.rules.schema import (
     EntityCond,
     EventCond,
     MacroCond,
+    NameCond,
     NotCond,
     Rule,
     RuleFile,
@@ -134,6 +135,7 @@ def _validation_errors(path: str, root: Any, exc: ValidationError) -> list[RuleE
 
 _KEY_MODELS: dict[str, type[BaseModel]] = {
     "entity": EntityCond.model_fields["entity"].annotation,
+    "name": NameCond.model_fields["name"].annotation,
     "event": EventCond.model_fields["event"].annotation,
     "text": TextCond.model_fields["text"].annotation,
 }

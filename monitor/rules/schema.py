@@ -2,8 +2,8 @@
 
 Every model forbids unknown keys, so a typo is an error rather than a rule
 that silently never fires. A condition is a mapping with exactly one key
-(``entity``, ``event``, ``text``, ``source``, ``duplicate``, ``all``, ``any``,
-``not`` or ``macro``); the key picks the model, so validation errors come from
+(``entity``, ``name``, ``event``, ``text``, ``source``, ``duplicate``, ``all``,
+``any``, ``not`` or ``macro``); the key picks the model, so validation errors come from
 that one branch only and stay readable.
 
 The stateful keys of a rule (``group_by``, ``threshold``, ``spike``,
@@ -36,12 +36,12 @@ from pydantic_core import PydanticCustomError
 
 from monitor import durations
 from monitor.durations import SEVERITIES, DurationError, format_duration
-from monitor.models import EntityType, Modality, Severity
+from monitor.models import EntityType, Modality, Severity, fold_name
 from monitor.yamldoc import close_matches
 
 MODALITIES: tuple[str, ...] = ("asserted", "planned", "speculative", "denied", "conditional")
 CONDITION_KEYS: tuple[str, ...] = (
-    "entity", "event", "text", "source", "duplicate", "all", "any", "not", "macro",
+    "entity", "name", "event", "text", "source", "duplicate", "all", "any", "not", "macro",
 )
 SLOTS: tuple[str, ...] = ("actor", "destination", "location", "counterpart", "item")
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
@@ -83,6 +83,46 @@ class EntitySpec(_Strict):
     in_headline: bool = Field(default=False, description="mentioned in the title")
 
     _lists = field_validator("any", "all", "none", mode="before")(_as_list)
+
+
+def _name_keys(value: Any) -> Any:
+    """Names as written in the rule -> their folded keys (what NameTag.key holds)."""
+    value = _as_list(value)
+    if not isinstance(value, list):
+        return value  # pydantic reports the wrong type
+    keys = []
+    for item in value:
+        if not isinstance(item, str):
+            raise rule_error(f"a name is a string, got {type(item).__name__} {item!r}",
+                             'quote it: name: {any: ["Wagner Group"]}')
+        key = fold_name(item)
+        if not key:
+            raise rule_error(f"{item!r} is not a name (nothing left once case and punctuation are folded)")
+        keys.append(key)
+    return keys
+
+
+class NameSpec(_Strict):
+    """Open-vocabulary names (``Article.names``), watched or not, matched on
+    their folded keys: case, accents, dots, apostrophes and hyphens do not count."""
+
+    any: list[str] = Field(default_factory=list, description="at least one of these names")
+    all: list[str] = Field(default_factory=list, description="every one of these names")
+    none: list[str] = Field(default_factory=list, description="none of these names")
+
+    _keys = field_validator("any", "all", "none", mode="before")(_name_keys)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> NameSpec:
+        if not (self.any or self.all or self.none):
+            raise rule_error("a name condition needs at least one name",
+                             'e.g. name: {any: ["Wagner Group", "Kim Jong Un"]}')
+        return self
+
+
+def _names(value: Any) -> Any:
+    # `name: Wagner Group` and `name: [a, b]` are shorthands for `name: {any: [...]}`.
+    return {"any": _as_list(value)} if isinstance(value, (str, list)) else value
 
 
 class ArgumentSpec(_Strict):
@@ -137,6 +177,12 @@ class EntityCond(_Strict):
     entity: EntitySpec
 
 
+class NameCond(_Strict):
+    name: NameSpec
+
+    _shorthand = field_validator("name", mode="before")(_names)
+
+
 class EventCond(_Strict):
     event: EventSpec
 
@@ -183,7 +229,7 @@ def condition_key(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Annotated[EntityCond, Tag("entity")] | Annotated[EventCond, Tag("event")] | Annotated[TextCond, Tag("text")] | Annotated[SourceCond, Tag("source")] | Annotated[DuplicateCond, Tag("duplicate")] | Annotated[AllCond, Tag("all")] | Annotated[AnyCond, Tag("any")] | Annotated[NotCond, Tag("not")] | Annotated[MacroCond, Tag("macro")],
+    Annotated[EntityCond, Tag("entity")] | Annotated[NameCond, Tag("name")] | Annotated[EventCond, Tag("event")] | Annotated[TextCond, Tag("text")] | Annotated[SourceCond, Tag("source")] | Annotated[DuplicateCond, Tag("duplicate")] | Annotated[AllCond, Tag("all")] | Annotated[AnyCond, Tag("any")] | Annotated[NotCond, Tag("not")] | Annotated[MacroCond, Tag("macro")],
     Discriminator(
         condition_key,
         custom_error_type="unknown_condition",

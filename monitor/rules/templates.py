@@ -20,10 +20,13 @@ class _SafeFormatter(string.Formatter):
 
 _FORMATTER = _SafeFormatter()
 TEMPLATE_FIELDS = (
-    "rule_id", "rule_title", "severity", "article_title", "source", "entities",
+    "rule_id", "rule_title", "severity", "article_title", "source", "entities", "names",
     "event", "modality", "actors", "destinations", "counterparts", "story_id",
     "corroboration", "suppressed",
 )
+
+
+TEMPLATE_NAMES = 5  # `{names}`: the article's main names (open vocabulary), most salient first
 
 
 def render(template: str, context: dict[str, Any]) -> str:

@@ -38,7 +38,7 @@ from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
 from monitor.stories.index import StoryIndex
-from monitor.stories.record import MAIN_NAMES, report_state, story_record, story_title
+from monitor.stories.record import MAIN_NAMES, outlet, report_state, story_record, story_title
 
 REPORT_BUCKET = 25
 REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables may change under us)
@@ -244,7 +244,7 @@ class StoryClusterer:
             sid = stable_id("story", article.id)
             empty = {
                 "id": sid, "title": story_title(article), "first_article": article.id,
-                "first_source": article.source, "first_seen": seen, "updated": seen, "article_count": 0,
+                "first_source": outlet(article), "first_seen": seen, "updated": seen, "article_count": 0,
                 "published_min": published, "published_max": published, "sources": [],
                 "keys": {}, "labels": {}, "terms": {}, "events": {}, "event_types": [], "posted": [],
             }
@@ -261,8 +261,9 @@ class StoryClusterer:
         new = dict(old)
         n = old["article_count"]
         new["article_count"] = n + 1
-        if article.source not in old["sources"] and len(old["sources"]) < c.max_sources:
-            new["sources"] = [*old["sources"], article.source]
+        source = outlet(article)
+        if source not in old["sources"] and len(old["sources"]) < c.max_sources:
+            new["sources"] = [*old["sources"], source]
         new["updated"] = max(old["updated"], seen)
         report = report_state(article, seen)
         if n == 0:
@@ -272,7 +273,7 @@ class StoryClusterer:
             new["published_min"] = published if lo is None else min(lo, published)
             new["published_max"] = published if hi is None else max(hi, published)
             if lo is not None and published < lo:  # an earlier report arrived late
-                new.update(first_article=article.id, first_source=article.source, first_report=report)
+                new.update(first_article=article.id, first_source=source, first_report=report)
         if feats is not None:
             new["keys"] = _add(old["keys"], feats.keys, c.story_keys)
             named = [k for k in sorted(new["keys"], key=lambda k: -new["keys"][k]) if not k.startswith("e:country:")]

@@ -19,10 +19,16 @@ EVIDENCE_CHARS = 300
 MAIN_NAMES = 10
 
 
+def outlet(article: Article) -> str:
+    """The source a report counts for: the agency named in its dateline if
+    any (a wire story on a feed counts for the wire), as alert groups count it."""
+    return article.agency or article.source
+
+
 def report_state(article: Article, seen: float) -> dict[str, Any]:
     """One report as JSON-plain state (times as epoch seconds, Nones left out)."""
     ev = main_event(article)
-    state: dict[str, Any] = {"article_id": article.id, "source": article.source, "seen_at": round(seen, 3)}
+    state: dict[str, Any] = {"article_id": article.id, "source": outlet(article), "seen_at": round(seen, 3)}
     optional = {
         "title": article.title, "url": article.url, "published": timestamp(article.published),
         "modality": ev.modality if ev else None,

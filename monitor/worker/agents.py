@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from monitor.log import get_logger
-from monitor.models import Alert, PreparedArticle, RawArticle, utcnow
+from monitor.models import Alert, PreparedArticle, RawArticle, StoryRecord, utcnow
 from monitor.pipeline import Pipeline, Result
 from monitor.settings.topics import Topics
 from monitor.worker.http import Metrics
@@ -60,11 +61,13 @@ class Outbox(Protocol):
 
 class Agents:
     """The agents' logic over one pipeline; `fence` drops alerts already sent
-    before a crash (monitor/worker/replay.py)."""
+    before a crash (monitor/worker/replay.py); `clock` is the time decisions
+    are made at (tests move it)."""
 
     def __init__(self, pipeline: Pipeline, topics: Topics, outbox: Outbox, metrics: Metrics | None = None, *,
-                 max_raw_bytes: int = 16 * 1024 * 1024, fence: ReplayFence | None = None) -> None:
-        self.pipeline, self.topics, self.outbox = pipeline, topics, outbox
+                 max_raw_bytes: int = 16 * 1024 * 1024, fence: ReplayFence | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.pipeline, self.topics, self.outbox, self.clock = pipeline, topics, outbox, clock
         self.metrics = metrics or Metrics()
         self.max_raw_bytes = max_raw_bytes
         self.fence = fence or ReplayFence()
@@ -101,25 +104,43 @@ class Agents:
             since = datetime.fromtimestamp(replay_start / 1000, UTC)
             await self.publish_alerts(self.pipeline.engine.resolved_since(since), None)
         key = record.key_text()
-        if key == SWEEP_KEY:  # the timer's tick: resolve alerts whose group went quiet
-            try:
-                await self.publish_alerts(self.pipeline.sweep(utcnow()), None)
-            except Exception as exc:  # noqa: BLE001 -- a failed sweep is retried at the next tick
-                log.error("sweep_failed", error=f"{type(exc).__name__}: {exc}", tb=traceback.format_exc(limit=5))
+        if key == SWEEP_KEY:  # the timer's tick: resolve quiet alert groups, close idle stories
+            await self._sweep(self.clock())
             return
         try:
             prepared = PreparedArticle.model_validate_json(record.value)
-            result = self.pipeline.decide(prepared)
+            result = self.pipeline.decide(prepared, self.clock())
         except Exception as exc:  # noqa: BLE001 -- one bad article never stops the stream
             await self._failed(record, key, key, exc)
             return
         article = result.article
         target = "duplicates" if article.is_duplicate else "articles"
         await self._send_json(getattr(self.topics, target), article.id, article)
+        await self.publish_stories(result.stories)  # before the alerts, which name the story
         await self.publish_alerts(result.alerts, article.id)
         log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,
                  story_id=article.story_id, alerts=len(result.alerts))
         observe(self.metrics, result)
+
+    async def _sweep(self, now: datetime) -> None:
+        for what, work in (("alerts", self._sweep_alerts), ("stories", self._sweep_stories)):
+            try:
+                await work(now)
+            except Exception as exc:  # noqa: BLE001 -- a failed sweep is retried at the next tick
+                log.error("sweep_failed", part=what, error=f"{type(exc).__name__}: {exc}",
+                          tb=traceback.format_exc(limit=5))
+
+    async def _sweep_alerts(self, now: datetime) -> None:
+        await self.publish_alerts(self.pipeline.sweep(now), None)
+
+    async def _sweep_stories(self, now: datetime) -> None:
+        await self.publish_stories(self.pipeline.expire_due(now))
+
+    async def publish_stories(self, stories: list[StoryRecord]) -> None:
+        """On the compacted news.stories, keyed by story id: the latest record
+        of each story wins (a replay re-sends the current one: harmless)."""
+        for story in stories:
+            await self._send_json(self.topics.stories, story.id, story)
 
     async def publish_alerts(self, alerts: list[Alert], article_id: str | None) -> None:
         topics, metrics = self.topics, self.metrics

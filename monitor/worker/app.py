@@ -93,7 +93,7 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
     raw_topic = outbox.topic(topics.raw)
     # one partition: every article meets every earlier one (README, Scaling)
     prepared_topic = outbox.topic(topics.prepared, partitions=1)
-    for name in ("articles", "duplicates", "alerts", "deadletter"):
+    for name in ("articles", "duplicates", "alerts", "deadletter", "stories"):
         outbox.topic(getattr(topics, name))
     tables = {
         name: app.Table(name, default=None, partitions=1,

@@ -7,14 +7,14 @@ import asyncio
 import json
 import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
 from monitor.settings import Settings
 from monitor.dashboard.server import run_dashboard
-from monitor.models import Article, StoryRecord, StoryReport
-from tests.daemon import Daemon, free_port, newsmon_env, poll, running, wait_until
+from tests.daemon import REPO, Daemon, free_port, newsmon_env, poll, running, wait_until
 from tests.dashboard_util import (
     HOSTILE_TITLE,
     alert,
@@ -26,32 +26,18 @@ from tests.dashboard_util import (
     story,
 )
 from tests.kafka_util import read_topic
-from tests.seeds import seed_path
 
 pytestmark = pytest.mark.kafka
 
 SILENCED_RULE = "leader-border-crossing"
+EXAMPLES = REPO / "examples"
+KIM_STORY_TITLE = "Kim Jong Un crosses into Russia by armoured train"
 
 
-def story_from_articles(articles: list[dict]) -> StoryRecord:
-    """The record the stories stage publishes, made from what the daemon put on
-    news.articles / news.duplicates (this branch's worker does not write it)."""
-    reports = []
-    for value in sorted(articles, key=lambda a: a["processed_at"]):
-        a = Article.model_validate(value)
-        main = a.events[0] if a.events else None
-        reports.append(StoryReport(
-            article_id=a.id, source=a.agency or a.source, title=a.title, url=a.url, published=a.published,
-            seen_at=a.processed_at or datetime.now(timezone.utc), modality=main.modality if main else None,
-            event_types=sorted({e.type for e in a.events}), evidence=main.evidence.sentence if main else None,
-            duplicate_of=a.duplicate_of))
-    first = Article.model_validate(sorted(articles, key=lambda a: a["processed_at"])[0])
-    return StoryRecord(
-        id=first.story_id, title=first.title or first.paragraphs[0][:90].rsplit(" ", 1)[0], first_report=reports[0], latest_report=reports[-1],
-        reports=reports, report_count=len(reports), sources=list(dict.fromkeys(r.source for r in reports)),
-        names=["Kim Jong Un", "Vladimir Putin"], entities=sorted({e.id for e in first.entities})[:6],
-        event_types=sorted({t for r in reports for t in r.event_types}), first_seen=reports[0].seen_at,
-        updated=reports[-1].seen_at)
+def drop(inbox: Path, number: str) -> None:
+    """A sample article (examples/README.md) into the daemon's inbox."""
+    [path] = EXAMPLES.glob(f"{number}_*.txt")
+    shutil.copy(path, inbox / path.name)
 
 
 def row(page: Page, rule: str):
@@ -75,10 +61,11 @@ async def test_analyst_flow_live_alerts_silence_ack_filter_and_story(kafka_boots
         await expect(page.locator("#live")).to_have_text("live")
 
         # an alert appears live after an article is dropped, no reload
-        shutil.copy(seed_path("000"), inbox / "000.txt")
+        drop(inbox, "01")
         await expect(row(page, SILENCED_RULE)).to_have_count(1, timeout=60_000)
         await expect(page.locator("#alerts tr")).to_have_count(3)
         await expect(row(page, SILENCED_RULE).locator("td.title a")).to_contain_text("Kim")
+        await expect(row(page, SILENCED_RULE).locator("td.story a")).to_have_text(KIM_STORY_TITLE)
 
         # a silence made in the UI holds back the next matching alert
         await row(page, SILENCED_RULE).locator("td.title a").click()
@@ -91,10 +78,11 @@ async def test_analyst_flow_live_alerts_silence_ack_filter_and_story(kafka_boots
         await expect(page.locator("#silences tbody tr.active")).to_contain_text(SILENCED_RULE)
         await wait_until(lambda: "silences_loaded" in daemon.logs(), 30, "worker silences", daemon)
         await asyncio.sleep(1.5)  # the worker follows news.silences; give it the record
-        await page.goto(base + "/")
-        shutil.copy(seed_path("001"), inbox / "001.txt")
-        await expect(row(page, "leaders-summit").locator(".rev")).to_have_text("r2", timeout=60_000)
+        drop(inbox, "02")  # another outlet: would update the crossing alert to r2
         await processed(daemon, 2)
+        logs = daemon.logs()  # the worker logs each alert it sends: 01's three, and no update
+        assert logs.count('"action": "new"') == 3 and '"action": "update"' not in logs
+        await page.goto(base + "/")
         await expect(row(page, SILENCED_RULE).locator(".rev")).to_have_text("r1")
 
         # acknowledge an alert; colleagues see who
@@ -105,27 +93,38 @@ async def test_analyst_flow_live_alerts_silence_ack_filter_and_story(kafka_boots
         await expect(page.locator(".ack-panel")).to_contain_text("Acknowledged by ana")
         await screenshot(page, "alert")
 
-        # more reports of the story, one a copy: the story page's timeline
-        for seed in ("002", "003", "004"):
-            shutil.copy(seed_path(seed), inbox / f"{seed}.txt")
-        await processed(daemon, 5)
-        articles = await read_topic(kafka_bootstrap, f"{prefix}news.articles", until=lambda v: len(v) >= 4, timeout=30)
-        copies = await read_topic(kafka_bootstrap, f"{prefix}news.duplicates", until=lambda v: len(v) >= 1, timeout=30)
-        record_ = story_from_articles(articles + copies)
-        await create_topics(kafka_bootstrap, [f"{prefix}news.stories"])
-        await publish(kafka_bootstrap, f"{prefix}news.stories", record_.id, record(record_))
-        await poll(f"{base}/stories/{record_.id}", lambda status, body: 'class="timeline"' in body, timeout=30)
+        # the story page, from the records the daemon publishes on news.stories
         await page.goto(base + "/")
-        await expect(page.locator("#alerts tr").first.locator("td.story a")).to_have_text(record_.title)
         await expect(row(page, "arms-transfer-speculation").locator(".ack")).to_contain_text("ana")
         await screenshot(page, "alerts")
-        await page.locator("#alerts tr").first.locator("td.story a").click()
+        await row(page, SILENCED_RULE).locator("td.story a").click()
         timeline = page.locator("ol.timeline > li")
-        await expect(timeline).to_have_count(5)
+        await expect(timeline).to_have_count(2)
+        await expect(page.locator("#story-changed")).to_be_hidden()
+        # a syndicated copy arrives while the page is open: the page says so
+        drop(inbox, "03")
+        await expect(page.locator("#story-changed")).to_be_visible(timeout=60_000)
+        await expect(page.locator("#story-changed")).to_contain_text("1 new report")
+        await page.locator("#story-changed a").click()
+        await expect(timeline).to_have_count(3)
+        await expect(page.locator("#story-changed")).to_be_hidden()
         await expect(page.locator("ol.timeline li.copy .copy-of a")).to_have_count(1)
         await expect(timeline.first).to_contain_text("Kim")
+        await expect(page.locator("h1")).to_have_text(KIM_STORY_TITLE)
+        await expect(page.locator(".panel .tags").first).to_contain_text("Northern Daily")
+        await expect(page.locator("main")).to_contain_text("Kim Jong Un")
         await expect(page.locator("details.story-alert")).to_have_count(3)
         await screenshot(page, "story")
+
+        # another event of a leader from 01: a second story (its crossing alert is silenced,
+        # the stories list shows it all the same)
+        drop(inbox, "04")
+        await processed(daemon, 4)
+        stories = await read_topic(kafka_bootstrap, f"{prefix}news.stories", until=lambda v: len(v) >= 4, timeout=30)
+        assert len({s["id"] for s in stories}) == 2
+        await page.goto(base + "/stories")
+        await expect(page.locator("table.alerts tbody tr")).to_have_count(2, timeout=30_000)
+        await expect(page.locator("table.alerts tbody")).to_contain_text("Putin")
         await page.goto(base + "/silences")
         await screenshot(page, "silences")
 

@@ -7,6 +7,8 @@ import json
 from click.testing import CliRunner
 
 from monitor.cli import main
+from monitor.models import StoryRecord
+from monitor.settings import REPO_ROOT
 from tests.seeds import seed_path
 
 ORDER = ["004", "000", "001", "002", "003"]
@@ -118,3 +120,20 @@ def test_dedup_thresholds_are_configurable():
     assert [json.loads(line)["duplicate_of"] for line in strict.stdout.splitlines()] == [None, None]
     typo = CliRunner(env={"NEWSMON_DEDUP": '{"near_treshold": 0.8}'}).invoke(main, ["scan", *seeds])
     assert typo.exit_code == 1 and "near_treshold" in typo.output and "near_threshold" in typo.output
+
+
+def test_each_record_carries_its_story_as_the_daemon_publishes_it():
+    examples = sorted((REPO_ROOT / "examples").glob("*.txt"))
+    result = scan(*map(str, examples))
+    first, other, copy, putin = (json.loads(line) for line in result.output.splitlines())
+    for record in (first, other, copy, putin):
+        story = StoryRecord.model_validate(record["story"])
+        assert story.id == record["story_id"] and story.latest_report.article_id == record["id"]
+    assert [r["story"]["report_count"] for r in (first, other, copy)] == [1, 2, 3]
+    story = copy["story"]
+    assert [r["article_id"] for r in story["reports"]] == [first["id"], other["id"], copy["id"]]
+    assert story["reports"][2]["duplicate_of"] == first["id"]
+    assert story["sources"] == ["Harbour Wire", "Northern Daily"]
+    assert "Kim Jong Un" in story["names"] and "border_crossing" in story["event_types"]
+    assert story["title"] == first["title"]
+    assert putin["story"]["id"] != story["id"] and putin["story"]["report_count"] == 1

@@ -50,7 +50,7 @@ def test_every_report_publishes_its_story_record() -> None:
         assert record.latest_report.article_id == r.article.id
         assert record.report_count == len(record.reports)
     kim = next(r.stories[0] for r in reversed(results) if r.article.id == EVENTS["kim-summit"][-1])
-    assert kim.report_count == 3 and kim.sources == ["harbour", "steppe", "peninsula"]
+    assert kim.report_count == 3 and kim.sources == ["Harbour Wire", "Steppe News", "Peninsula Daily"]
     assert kim.first_report.article_id == EVENTS["kim-summit"][0]
     assert {"person:kim-jong-un", "person:vladimir-putin"} <= set(kim.entities)
     assert "summit" in kim.event_types

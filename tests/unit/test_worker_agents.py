@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-from monitor.models import RawArticle
+from monitor.models import RawArticle, StoryRecord, utcnow
 from monitor.pipeline import Pipeline
 from monitor.settings import REPO_ROOT
 from monitor.settings.topics import Topics
+from monitor.watch.reader import read_path
 from monitor.worker.agents import SWEEP_KEY, Agents, Record
 
 SUMMIT = ("MOSCOW, May 5 (Wire) -- Vladimir Putin and Kim Jong Un held talks at a space centre "
@@ -27,10 +30,10 @@ class MemoryTopics:
         return [json.loads(value) for _key, value in self.sent[topic]]
 
 
-def agents(max_raw_bytes: int = 1024 * 1024) -> tuple[Agents, MemoryTopics]:
+def agents(max_raw_bytes: int = 1024 * 1024, clock: Callable[[], datetime] = utcnow) -> tuple[Agents, MemoryTopics]:
     topics = MemoryTopics()
     pipeline = Pipeline.from_rules_dir(REPO_ROOT / "rules")
-    return Agents(pipeline, Topics(prefix="t."), topics, max_raw_bytes=max_raw_bytes), topics
+    return Agents(pipeline, Topics(prefix="t."), topics, max_raw_bytes=max_raw_bytes, clock=clock), topics
 
 
 def raw_record(raw: RawArticle, offset: int = 0) -> Record:
@@ -74,3 +77,84 @@ async def test_the_sweep_tick_is_not_an_article():
     worker, topics = agents()
     await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))
     assert not topics.sent
+
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+async def decide_examples(worker: Agents, topics: MemoryTopics, *numbers: str) -> None:
+    for number in numbers:
+        [path] = EXAMPLES.glob(f"{number}_*.txt")
+        [raw] = read_path(path, 1024 * 1024)
+        await worker.prepare(raw_record(raw))
+        key, prepared = topics.sent["t.news.prepared"][-1]
+        await worker.decide(Record(key, prepared, timestamp=1.0))
+
+
+def latest_stories(topics: MemoryTopics) -> dict[str, StoryRecord]:
+    """news.stories as a compacted topic reads: the last record per key."""
+    latest = {}
+    for key, value in topics.sent["t.news.stories"]:
+        story = StoryRecord.model_validate_json(value)
+        assert key == story.id.encode()
+        latest[story.id] = story
+    return latest
+
+
+async def test_each_article_publishes_its_story_keyed_by_story_id():
+    worker, topics = agents()
+    await decide_examples(worker, topics, "01", "02", "03")
+    assert len(topics.sent["t.news.stories"]) == 3  # one record per report
+    [story] = latest_stories(topics).values()
+    assert story.report_count == 3 and len(story.reports) == 3
+    first, _other, copy = story.reports
+    assert copy.duplicate_of == first.article_id
+    assert story.sources == ["Harbour Wire", "Northern Daily"]  # the copy's dateline names Harbour Wire
+    assert "Kim Jong Un" in story.names and "border_crossing" in story.event_types
+    assert {a["story_id"] for a in topics.values("t.news.alerts")} == {story.id}
+
+    await decide_examples(worker, topics, "04")
+    assert len(latest_stories(topics)) == 2
+
+
+async def test_a_replayed_article_republishes_the_same_story_record():
+    worker, topics = agents()
+    await decide_examples(worker, topics, "01", "02")
+    key, prepared = topics.sent["t.news.prepared"][-1]
+    await worker.decide(Record(key, prepared, timestamp=1.0))
+    *_, before, replayed = topics.sent["t.news.stories"]
+    assert replayed[0] == before[0]
+    assert StoryRecord.model_validate_json(replayed[1]).report_count == 2
+
+
+async def test_the_tick_closes_idle_stories_on_a_quiet_stream_at_most_every_few_minutes():
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    worker, topics = agents(clock=lambda: now[0])
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))  # first tick: a sweep (nothing to close)
+    await decide_examples(worker, topics, "01")
+    [story] = latest_stories(topics).values()
+
+    now[0] += timedelta(hours=97)  # past the story TTL (96 h idle)
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))
+    closed = latest_stories(topics)[story.id]
+    assert closed.status == "closed" and closed.report_count == 1
+
+    await decide_examples(worker, topics, "04")
+    now[0] += timedelta(hours=97)
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))  # another sweep: due, 97 h after the last
+    other = [s for s in latest_stories(topics).values() if s.id != story.id]
+    assert [s.status for s in other] == ["closed"]
+
+
+async def test_tick_sweeps_are_spaced_by_a_few_minutes():
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    worker, topics = agents(clock=lambda: now[0])
+    await decide_examples(worker, topics, "01")
+    now[0] += timedelta(hours=95, minutes=59)
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))  # sweeps: the story is still live
+    now[0] += timedelta(minutes=2)  # now idle past the TTL, but the last sweep was 2 min ago
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))
+    assert {s.status for s in latest_stories(topics).values()} == {"active"}
+    now[0] += timedelta(minutes=4)
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))
+    assert {s.status for s in latest_stories(topics).values()} == {"closed"}

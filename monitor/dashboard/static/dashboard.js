@@ -69,6 +69,34 @@ function onAlert(data) {
   updateCount();
 }
 
+// The story page is server-rendered: a new record of its story shows a notice
+// saying what changed (a replayed, identical record shows nothing).
+// On the alerts page, rows of that story take its title.
+function onStory(data) {
+  // alert rows name their story by title once its record is known (it may come after the alert)
+  const href = "/stories/" + encodeURIComponent(data.id);
+  if (data.title) {
+    for (const a of document.querySelectorAll("#alerts td.story a")) {
+      if (a.getAttribute("href") === href) a.replaceChildren(el("bdi", {}, data.title));
+    }
+  }
+  const heading = document.querySelector("[data-story]");
+  const notice = document.getElementById("story-changed");
+  if (!heading || !notice || data.id !== heading.dataset.story) return;
+  const what = document.getElementById("story-changed-what");
+  const shown = Number(heading.dataset.reports || -1);
+  const fresh = data.report_count !== undefined ? data.report_count - shown : null;
+  if (heading.dataset.reports && fresh === 0 && data.status === heading.dataset.status) return;
+  if (data.status === "closed" && heading.dataset.status !== "closed") {
+    what.textContent = "This story was closed (no report for a while).";
+  } else if (heading.dataset.reports && fresh > 0) {
+    what.textContent = fresh === 1 ? "1 new report." : fresh + " new reports.";
+  } else {
+    what.textContent = "This story has changed.";
+  }
+  notice.hidden = false;
+}
+
 function showStatus(status) {
   if (!live) return;
   const loading = status.loading || [];
@@ -85,11 +113,7 @@ function connect() {
   });
   source.addEventListener("status", (event) => showStatus(JSON.parse(event.data)));
   source.addEventListener("alert", (event) => onAlert(JSON.parse(event.data)));
-  source.addEventListener("story", (event) => {
-    const heading = document.querySelector("[data-story]");
-    const notice = document.getElementById("story-changed");
-    if (heading && notice && JSON.parse(event.data).id === heading.dataset.story) notice.hidden = false;
-  });
+  source.addEventListener("story", (event) => onStory(JSON.parse(event.data)));
   source.onerror = () => {
     broken = true;
     if (live) { live.textContent = "reconnecting…"; live.classList.add("off"); }
