@@ -31,7 +31,7 @@ from monitor.settings import Settings
 from monitor.state import STORE_NAMES, StateStores
 from monitor.worker.agents import SWEEP_KEY, Agents, Record
 from monitor.worker.http import Metrics, serve
-from monitor.worker.replay import CLOCK_MARGIN_MS, alerts_sent_since, replay_start_ms
+from monitor.worker.replay import CLOCK_MARGIN_MS, alerts_sent_since, articles_sent_since, replay_start_ms
 from monitor.worker.silences import follow as follow_silences
 
 log = get_logger(__name__)
@@ -129,7 +129,9 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
             start = None if since is None else max(0, since - CLOCK_MARGIN_MS)
             found = set() if start is None else await alerts_sent_since(
                 bootstrap, alert_topics, start, security=security)
-            fence.load(found, start)
+            articles = set() if start is None else await articles_sent_since(
+                bootstrap, [topics.articles, topics.duplicates], start, security=security)
+            fence.load(found, start, articles)
         except Exception as exc:  # noqa: BLE001 -- a replay may then repeat an alert; never stop the stream
             log.error("replay_fence_failed", error=f"{type(exc).__name__}: {exc}")
         finally:
