@@ -29,6 +29,10 @@ def run(inbox, rules_dir, keep_broker, quiet_alerts) -> None:
     finally:
         if started and not keep_broker:
             local_kafka(settings).down()
+        elif started:  # kept on purpose: nobody's, so the next run uses it and leaves it alone
+            from monitor.kafka.local.owner import release
+
+            release(local_kafka(settings).data_dir)
 
 
 @click.command()
