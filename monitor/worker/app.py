@@ -172,17 +172,20 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
     async def reload_rules_on_change() -> None:
         await watch_rules(pipeline, settings.rules_dir, metrics)
 
-    if settings.http_enabled:
-        raw_name = topics.raw
+    raw_name = topics.raw
 
-        def ready() -> tuple[bool, str]:
-            if not app.tables.recovery.completed.is_set():
-                return False, "recovering state"
-            if not silences_loaded.is_set():
-                return False, f"reading {topics.silences}"
-            if not any(tp.topic == raw_name for tp in app.consumer.assignment()):
-                return False, f"no partition of {raw_name} assigned"
-            return True, f"{len(pipeline.engine.compiled)} rules loaded"
+    def ready() -> tuple[bool, str]:
+        if not app.tables.recovery.completed.is_set():
+            return False, "recovering state"
+        if not silences_loaded.is_set():
+            return False, f"reading {topics.silences}"
+        if not any(tp.topic == raw_name for tp in app.consumer.assignment()):
+            return False, f"no partition of {raw_name} assigned"
+        return True, f"{len(pipeline.engine.compiled)} rules loaded"
+
+    app.newsmon_ready = ready  # /readyz, and the "newsmon ready" line of monitor/cli/daemon.py
+
+    if settings.http_enabled:
 
         async def update_lag() -> None:
             tps = [tp for tp in app.consumer.assignment() if tp.topic == raw_name]
