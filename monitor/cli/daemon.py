@@ -112,7 +112,7 @@ def _log_ready(settings: Settings, rules: str, *, inbox: bool, dashboard: bool) 
     if inbox:
         parts.append(f"inbox {', '.join(str(d) for d in settings.inbox_dirs)}")
         parts.append(f"feeds {settings.feeds_file}" if settings.feeds_file.exists()
-                     else f"feeds none ({settings.feeds_file} absent)")
+                     else f"feeds none ({settings.feeds_file} absent, watched)")
     parts.append(f"rules {settings.rules_dir} ({rules})")
     if settings.http_enabled:
         parts.append(f"metrics http://{settings.http_host}:{settings.http_port}/metrics")
