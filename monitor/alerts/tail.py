@@ -36,8 +36,13 @@ def format_alert(alert: Alert, colour: bool = False) -> str:
         (f"  rule {alert.rule_id}  alert {alert.id}  story {alert.story_id or '-'}"
          f"  reports {alert.corroboration}  sources: {', '.join(alert.sources)}"),
     ]
-    for ref in alert.articles[-3:]:
-        lines.append(f"  article {ref.id} {ref.source}: {ref.title or ref.url or ''}")
+    shown = alert.articles[-3:]
+    for ref in shown:
+        title = f"{ref.title} (from the text)" if ref.title and ref.title_derived else ref.title
+        lines.append(f"  article {ref.id} {ref.source}: {title or ref.url or ''}")
+    more = max(alert.corroboration, len(alert.articles)) - len(shown)
+    if shown and more > 0:
+        lines.append(f"  … and {more} more")
     for event in alert.events[:3]:
         lines.append(f"  {event.type} ({event.modality}): \"{event.evidence.sentence.strip()[:240]}\"")
     return "\n".join(lines)

@@ -239,7 +239,7 @@ class RuleEngine:
             previous = lifecycle.reopened(rule.id, key, previous)
         ref = ArticleRef(
             id=article.id, url=article.url, source=_source(article),
-            published=article.published, title=article.title,
+            published=article.published, title=article.title, title_derived=article.title_derived,
         )
         state = counted(previous, rule, ref, now)
         new_term_seen = self._note_terms(rule, article, evidence, now)
