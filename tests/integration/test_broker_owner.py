@@ -50,7 +50,13 @@ async def test_a_broker_left_by_a_killed_run_is_adopted_and_stopped(tmp_path):
     port = pick_port(29492)
     env = local_env(tmp_path, port)
     broker = LocalKafka(port=port, data_dir=tmp_path / "kafka")
-    try:
+    try:  # the sequence: run and Ctrl-C, kill -9 of a second run, a third run and Ctrl-C
+        with running(["run"], env, tmp_path / "zeroth") as zeroth:
+            await wait_ready(zeroth, env)
+            jvm = broker.pid()
+            assert interrupt(zeroth) == 0, zeroth.logs()[-3000:]
+        assert jvm is not None and gone(jvm), f"Kafka JVM {jvm} still running after Ctrl-C"
+
         with running(["run"], env, tmp_path / "first") as first:
             await wait_ready(first, env)
             assert "starting local Kafka broker" in first.logs()
