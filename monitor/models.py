@@ -193,6 +193,7 @@ class ArticleRef(_Model):
     source: str
     published: datetime | None = None
     title: str | None = None
+    title_derived: bool = Field(default=False, description="`title` was derived from the text (Article.title_derived)")
 
 
 class Alert(_Model):

@@ -230,6 +230,42 @@ def position(root: Any, loc: tuple, skip: Collection[str] = ()) -> tuple[int | N
     return (line + 1 if line is not None else None, col + 1 if col is not None else None)
 
 
+def value_position(root: Any, loc: tuple, value: str, skip: Collection[str] = ()) -> tuple[int, int] | None:
+    """Line and column (1-based) of the first scalar equal to `value` in the
+    YAML under `loc` (a bad value rather than the key above it), or None."""
+    node: Any = root
+    for key in loc:
+        if isinstance(node, (CommentedMap, CommentedSeq)) and (
+                key in node if isinstance(node, CommentedMap) else isinstance(key, int) and key < len(node)):
+            if not isinstance(node[key], (CommentedMap, CommentedSeq)):  # a scalar: `type: sumit`
+                return _scalar_position(node, key) if str(node[key]) == value else None
+            node = node[key]
+        elif key not in skip:
+            return None
+    return _find_scalar(node, value)
+
+
+def _scalar_position(node: CommentedMap | CommentedSeq, key: Any) -> tuple[int, int] | None:
+    try:
+        line, col = node.lc.value(key) if isinstance(node, CommentedMap) else node.lc.item(key)
+    except (KeyError, TypeError):
+        return None
+    return line + 1, col + 1
+
+
+def _find_scalar(node: Any, value: str) -> tuple[int, int] | None:
+    if not isinstance(node, (CommentedMap, CommentedSeq)):
+        return None
+    for key, child in (node.items() if isinstance(node, CommentedMap) else enumerate(node)):
+        if isinstance(child, (CommentedMap, CommentedSeq)):
+            found = _find_scalar(child, value)
+            if found:
+                return found
+        elif str(child) == value:
+            return _scalar_position(node, key)
+    return None
+
+
 def node_at(root: Any, loc: tuple, skip: Collection[str] = ()) -> Any:
     node = root
     for key in loc:

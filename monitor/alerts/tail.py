@@ -7,14 +7,16 @@ takes messages away from other subscribers and commits nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
+from aiokafka.errors import KafkaConnectionError
 from pydantic import ValidationError
 
-from monitor.kafka.consumer import assign_all, new_consumer, seek_to_time
+from monitor.kafka.consumer import assign_all, new_consumer, seek_to_time, stop_consumer
 from monitor.kafka.security import PLAINTEXT, ClientOptions
 from monitor.log import get_logger
 from monitor.models import Alert
@@ -34,8 +36,13 @@ def format_alert(alert: Alert, colour: bool = False) -> str:
         (f"  rule {alert.rule_id}  alert {alert.id}  story {alert.story_id or '-'}"
          f"  reports {alert.corroboration}  sources: {', '.join(alert.sources)}"),
     ]
-    for ref in alert.articles[-3:]:
-        lines.append(f"  article {ref.id} {ref.source}: {ref.title or ref.url or ''}")
+    shown = alert.articles[-3:]
+    for ref in shown:
+        title = f"{ref.title} (from the text)" if ref.title and ref.title_derived else ref.title
+        lines.append(f"  article {ref.id} {ref.source}: {title or ref.url or ''}")
+    more = max(alert.corroboration, len(alert.articles)) - len(shown)
+    if shown and more > 0:
+        lines.append(f"  … and {more} more")
     for event in alert.events[:3]:
         lines.append(f"  {event.type} ({event.modality}): \"{event.evidence.sentence.strip()[:240]}\"")
     return "\n".join(lines)
@@ -45,14 +52,19 @@ async def tail(
     bootstrap: str, topic: str, *, from_beginning: bool = False, as_json: bool = False,
     out: TextIO = sys.stdout, stop: asyncio.Event | None = None, limit: int | None = None,
     since_seconds: float | None = None, wanted: Callable[[Alert], bool] | None = None,
-    security: ClientOptions = PLAINTEXT,
+    security: ClientOptions = PLAINTEXT, wait_seconds: float | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> int:
-    """Print alerts from `topic` until `stop` is set (or `limit` are printed):
-    from the beginning, from `since_seconds` ago, or from now. `security`:
-    monitor/kafka/security.py's aiokafka_options(settings)."""
+    """Print alerts from `topic` until `stop` is set (or exactly `limit` are
+    printed): from the beginning, from `since_seconds` ago, or from now.
+    `security`: monitor/kafka/security.py's aiokafka_options(settings).
+    A broker that does not answer yet is waited for (`waiting()` called
+    once), for `wait_seconds` at most (None: until `stop`)."""
     stop = stop or asyncio.Event()
-    consumer = new_consumer(bootstrap, security=security)
-    await consumer.start()
+    quiet_kafka_client_logs()
+    consumer = await start_when_reachable(bootstrap, security, stop, wait_seconds, waiting or (lambda: None))
+    if consumer is None:
+        return 0
     printed = 0
     colour = out.isatty() if hasattr(out, "isatty") else False
     try:
@@ -79,6 +91,44 @@ async def tail(
                         out.write(format_alert(alert, colour) + "\n\n")
                     out.flush()
                     printed += 1
+                    if limit is not None and printed >= limit:
+                        return printed  # exact: the rest of the batch stays unprinted
     finally:
-        await consumer.stop()
+        await stop_consumer(consumer)
     return printed
+
+
+class BrokerUnreachable(ConnectionError):
+    """No broker answered within the wait allowed."""
+
+
+def quiet_kafka_client_logs() -> None:
+    """aiokafka logs every failed reconnect (about 40 lines a second while the
+    broker is down); a tail has nothing to say about that but one line."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+
+async def start_when_reachable(bootstrap: str, security: ClientOptions, stop: asyncio.Event,
+                               wait_seconds: float | None, waiting: Callable[[], None]):
+    """A started consumer, once the broker answers; `waiting()` is called once
+    if it does not at first. None if `stop` is set first; BrokerUnreachable
+    after `wait_seconds` (None: wait for ever)."""
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    told = False
+    while not stop.is_set():
+        consumer = new_consumer(bootstrap, security=security)
+        try:
+            await consumer.start()
+            return consumer
+        except KafkaConnectionError:
+            await stop_consumer(consumer)
+        if not told:
+            waiting()
+            told = True
+        if deadline is not None and time.monotonic() >= deadline:
+            raise BrokerUnreachable(f"no Kafka broker answered at {bootstrap} within {wait_seconds:g} s")
+        try:
+            await asyncio.wait_for(stop.wait(), 1.0)
+        except TimeoutError:
+            pass
+    return None

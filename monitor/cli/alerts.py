@@ -14,6 +14,7 @@ from monitor.kafka import admin
 from monitor.kafka.security import aiokafka_options
 from monitor.settings import Settings
 
+TAIL_WAIT_SECONDS = 30  # how long `alerts tail` waits for a broker that is not up yet
 
 @click.group()
 def alerts() -> None:
@@ -29,10 +30,14 @@ def alerts() -> None:
 @click.option("--severity", default=None, help="minimum severity, e.g. high or '>=high'")
 @click.option("--entity", "entities", multiple=True, help="only alerts mentioning this entity id (repeatable)")
 @click.option("--since", default=None, help="start this long ago, e.g. 2h, 30m, 7d")
-def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entities, since) -> None:
+@click.option("--wait", "wait_forever", is_flag=True, help="wait for the broker as long as it takes")
+@click.option("--wait-timeout", type=float, default=TAIL_WAIT_SECONDS, show_default=True, metavar="SECONDS",
+              help="without --wait: give up when no broker answers within this")
+def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entities, since, wait_forever,
+                wait_timeout) -> None:
     """Print alerts as they arrive. Uses no consumer group: it never steals messages."""
     from monitor.alerts.filter import alert_filter
-    from monitor.alerts.tail import tail
+    from monitor.alerts.tail import BrokerUnreachable, tail
     from monitor.durations import parse_min_severity, parse_seconds
 
     settings = settings_for()
@@ -49,9 +54,21 @@ def alerts_tail(topic, from_beginning, as_json, limit, rules_, severity, entitie
             loop.add_signal_handler(sig, stop.set)
         await tail(settings.resolved_bootstrap(), topic or settings.topics.alerts,
                    from_beginning=from_beginning, as_json=as_json, stop=stop, limit=limit,
-                   since_seconds=since_seconds, wanted=wanted, security=aiokafka_options(settings))
+                   since_seconds=since_seconds, wanted=wanted, security=aiokafka_options(settings),
+                   wait_seconds=None if wait_forever else wait_timeout, waiting=waiting)
 
-    asyncio.run(go())
+    bootstrap = settings.resolved_bootstrap()
+
+    def waiting() -> None:
+        until = "until it answers" if wait_forever else f"for up to {wait_timeout:g} s; --wait waits longer"
+        click.echo(f"newsmon alerts tail: waiting for Kafka at {bootstrap} ({until}) ...", err=True)
+
+    if limit is not None and limit < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--limit")
+    try:
+        asyncio.run(go())
+    except BrokerUnreachable as exc:
+        raise click.ClickException(f"{exc}; is `newsmon run` (or `newsmon kafka up`) running?") from None
 
 
 @alerts.command("silence")

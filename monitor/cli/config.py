@@ -21,7 +21,9 @@ def config_show(as_json: bool) -> None:
     from monitor.settings.file import config_path
 
     path = config_path()
-    effective = load_settings().model_dump(mode="json")  # SecretStr fields dump as '**********'
+    settings = load_settings()
+    effective = settings.model_dump(mode="json")  # SecretStr fields dump as '**********'
+    effective["worker_id"] = settings.group_instance_id() or "none"  # the default, spelt out
     if as_json:
         click.echo(json.dumps(effective, indent=2))
         return

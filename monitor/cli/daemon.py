@@ -29,6 +29,10 @@ def run(inbox, rules_dir, keep_broker, quiet_alerts) -> None:
     finally:
         if started and not keep_broker:
             local_kafka(settings).down()
+        elif started:  # kept on purpose: nobody's, so the next run uses it and leaves it alone
+            from monitor.kafka.local.owner import release
+
+            release(local_kafka(settings).data_dir)
 
 
 @click.command()
@@ -58,6 +62,13 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
         @app.task
         async def run_watchers() -> None:
             await watchers.run()
+
+    @app.task
+    async def say_ready() -> None:
+        while not app.newsmon_ready()[0]:
+            await asyncio.sleep(0.5)
+        _log_ready(settings, app.newsmon_ready()[1], inbox=watch_inbox,
+                   dashboard=run_sinks and settings.dashboard.enabled)
 
     if print_alerts:
         @app.task
@@ -91,6 +102,23 @@ def _run_worker(settings: Settings, *, watch_inbox: bool, print_alerts: bool, ru
     faust.Worker(
         app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False,
     ).execute_from_commandline()
+
+
+def _log_ready(settings: Settings, rules: str, *, inbox: bool, dashboard: bool) -> None:
+    """One plain line once the worker can take articles: what runs, and where."""
+    from monitor.log import get_logger
+
+    parts = [f"broker {settings.resolved_bootstrap()}"]
+    if inbox:
+        parts.append(f"inbox {', '.join(str(d) for d in settings.inbox_dirs)}")
+        parts.append(f"feeds {settings.feeds_file}" if settings.feeds_file.exists()
+                     else f"feeds none ({settings.feeds_file} absent, watched)")
+    parts.append(f"rules {settings.rules_dir} ({rules})")
+    if settings.http_enabled:
+        parts.append(f"metrics http://{settings.http_host}:{settings.http_port}/metrics")
+    if dashboard:
+        parts.append(f"dashboard http://{settings.dashboard.host}:{settings.dashboard.port}/")
+    get_logger("newsmon").info("newsmon ready: " + "; ".join(parts))
 
 
 @click.group()

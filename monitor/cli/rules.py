@@ -158,7 +158,7 @@ def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -
     from aiokafka.errors import KafkaError
 
     from monitor.durations import parse_seconds
-    from monitor.kafka.history import TopicNotFound, read_articles
+    from monitor.kafka.history import TopicNotFound, first_of_each, read_articles
     from monitor.offline.backtest import replay_article
 
     try:
@@ -174,6 +174,10 @@ def _backtest_topic(report, settings: Settings, topic: str, since: str | None) -
         raise click.ClickException(f"cannot read {topic} from Kafka at {settings.resolved_bootstrap()}: {exc}") from None
     if unreadable:
         click.echo(f"newsmon rules test: skipped {unreadable} message(s) of {topic} that are not articles", err=True)
+    history, repeats = first_of_each(history)
+    if repeats:
+        click.echo(f"newsmon rules test: counted {repeats} repeated message(s) of {topic} once (same article id)",
+                   err=True)
     for item in history:
         report.add(item.label, replay_article(report.pipeline, item.article, item.at))
 

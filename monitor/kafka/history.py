@@ -107,3 +107,16 @@ async def read_articles(bootstrap: str, topic: str, since_ms: int | None = None,
         found.append((HistoricArticle(label, at, article), record.partition, record.offset))
     found.sort(key=lambda item: (item[0].at, item[1], item[2]))
     return [item[0] for item in found], unreadable
+
+
+def first_of_each(history: list[HistoricArticle]) -> tuple[list[HistoricArticle], int]:
+    """Each article once (its first message), and how many repeats were left
+    out: a replay after a crash may have published an article again, and a
+    backtest must count it once."""
+    seen: set[str] = set()
+    unique = []
+    for item in history:
+        if item.article.id not in seen:
+            seen.add(item.article.id)
+            unique.append(item)
+    return unique, len(history) - len(unique)

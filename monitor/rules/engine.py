@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from monitor.durations import timestamp
+from monitor.log import get_logger
 from monitor.models import Alert, Article, ArticleRef, EventTag, stable_id, utcnow
 from monitor.rules import lifecycle
 from monitor.rules.conditions import (
@@ -56,6 +57,8 @@ from monitor.state import Store
 
 # a story expires after 96 h without a report (StoryConfig.ttl_hours); its groups go a while after
 STORY_GROUP_RETENTION = timedelta(days=7)
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -236,7 +239,7 @@ class RuleEngine:
             previous = lifecycle.reopened(rule.id, key, previous)
         ref = ArticleRef(
             id=article.id, url=article.url, source=_source(article),
-            published=article.published, title=article.title,
+            published=article.published, title=article.title, title_derived=article.title_derived,
         )
         state = counted(previous, rule, ref, now)
         new_term_seen = self._note_terms(rule, article, evidence, now)
@@ -326,8 +329,12 @@ class RuleEngine:
         """The alert, or nothing if a silence mutes this group now: then it is
         counted in `silenced`, and the caller has advanced the state anyway,
         so the next emission after the silence is an update, not a second new."""
-        if self.silences is not None and self.silences.match(rule.id, key, now) is not None:
+        silence = self.silences.match(rule.id, key, now) if self.silences is not None else None
+        if silence is not None:
             self.silenced[rule.id] += 1
+            log.info("alert_silenced", rule_id=rule.id, alert_id=alert.id, action=alert.action,
+                     revision=alert.revision, group_key=key, silence_id=getattr(silence, "id", None),
+                     until=str(getattr(silence, "until", "")), reason=getattr(silence, "reason", ""))
             return []
         return [alert]
 

@@ -39,7 +39,7 @@ from monitor.rules.schema import (
     format_duration,
     suggest,
 )
-from monitor.yamldoc import check_tree, node_at, plain, position, roundtrip_yaml
+from monitor.yamldoc import check_tree, node_at, plain, position, roundtrip_yaml, value_position
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_CONDITION_DEPTH = 32
@@ -90,6 +90,7 @@ class Problem:
     suggestion: str | None = None
     level: str = "error"
     at: tuple = ()
+    value: str | None = None  # the offending value, looked for under `at` for its exact position
 
 
 def _rule_id_at(root: Any, loc: tuple) -> str | None:
@@ -208,9 +209,31 @@ def parse_file(path: Path) -> tuple[RuleFile | None, Any, list[RuleError]]:
     try:
         return RuleFile.model_validate(plain(root)), root, []
     except ValidationError as exc:
-        return None, root, _validation_errors(name, root, exc)
+        # the file's other mistakes are reported in the same run: check what is left
+        # without the unknown keys (rule order kept, so positions still hold)
+        return _without_unknown_keys(plain(root), exc), root, _validation_errors(name, root, exc)
     except RecursionError:
         return None, root, [RuleError(name, None, None, "conditions are nested too deeply")]
+
+
+def _without_unknown_keys(data: Any, exc: ValidationError) -> RuleFile | None:
+    """The file as if its unknown keys were not there, if that is all that is
+    wrong with it; else None (its other checks then wait for a fix)."""
+    for err in exc.errors():
+        if err["type"] != "extra_forbidden":
+            return None
+        node = data
+        for key in err["loc"][:-1]:
+            if (isinstance(node, dict) and key in node) or (isinstance(node, list) and isinstance(key, int) and key < len(node)):
+                node = node[key]
+            # else a union tag pydantic adds: not in the data
+        if not isinstance(node, dict) or err["loc"][-1] not in node:
+            return None
+        del node[err["loc"][-1]]
+    try:
+        return RuleFile.model_validate(data)
+    except (ValidationError, RecursionError):
+        return None
 
 
 def load_ruleset(
@@ -258,7 +281,9 @@ def load_ruleset(
     for rule_id, found in problems.items():
         path, root, index = where[rule_id]
         for problem in found:
-            line, col = position(root, ("rules", index, *problem.at), CONDITION_KEYS)
+            at = ("rules", index, *problem.at)
+            line, col = ((problem.value is not None and value_position(root, at, problem.value, CONDITION_KEYS))
+                         or position(root, at, CONDITION_KEYS))
             errors.append(RuleError(str(path), line, col, problem.message, rule_id, problem.suggestion, problem.level))
     errors.extend(_lint(parsed, ruleset))
     hard = [e for e in errors if e.level == "error"]
@@ -268,40 +293,46 @@ def load_ruleset(
     return ruleset
 
 
-def _conditions(cond: Any, depth: int = 0) -> Iterable[tuple[Any, int]]:
-    yield cond, depth
+def _conditions(cond: Any, depth: int = 0, at: tuple = ()) -> Iterable[tuple[Any, int, tuple]]:
+    """Each condition under `cond`, with its depth and its key path in the YAML."""
+    yield cond, depth, at
     if isinstance(cond, (AllCond, AnyCond)):
-        for child in (cond.all if isinstance(cond, AllCond) else cond.any):
-            yield from _conditions(child, depth + 1)
+        key = "all" if isinstance(cond, AllCond) else "any"
+        for index, child in enumerate(getattr(cond, key)):
+            yield from _conditions(child, depth + 1, (*at, key, index))
     elif isinstance(cond, NotCond):
-        yield from _conditions(cond.not_, depth + 1)
+        yield from _conditions(cond.not_, depth + 1, (*at, "not"))
 
 
 def _check_rule(rule: Rule, ruleset: Ruleset, known_entities, known_events, today: date) -> list[Problem]:
     """Semantic checks pydantic cannot do: references, regexes, depth."""
     problems: list[Problem] = []
-    roots = [rule.match] + [exc.match for exc in rule.exceptions]
-    for root in roots:
-        for cond, depth in _conditions(root):
+    roots = [(rule.match, ("match",))] + [(exc.match, ("exceptions", i, "match")) for i, exc in enumerate(rule.exceptions)]
+    for root, root_at in roots:
+        for cond, depth, at in _conditions(root, at=root_at):
             if depth > MAX_CONDITION_DEPTH:
-                problems.append(Problem(f"conditions nested deeper than {MAX_CONDITION_DEPTH}"))
+                problems.append(Problem(f"conditions nested deeper than {MAX_CONDITION_DEPTH}", at=at))
                 break
             if isinstance(cond, MacroCond) and cond.macro not in ruleset.macros:
-                problems.append(Problem(f"unknown macro {cond.macro!r}", suggest(cond.macro, ruleset.macros)))
+                problems.append(Problem(f"unknown macro {cond.macro!r}", suggest(cond.macro, ruleset.macros),
+                                        at=at, value=cond.macro))
             if isinstance(cond, TextCond):
                 for pattern in cond.text.regex:
                     try:
                         re2.compile(pattern)
                     except re2.error as exc:
-                        problems.append(Problem(f"regex {pattern!r} is not valid RE2: {exc}", "RE2 has no backreferences or lookaround"))
+                        problems.append(Problem(f"regex {pattern!r} is not valid RE2: {exc}",
+                                                "RE2 has no backreferences or lookaround", at=at, value=pattern))
             if isinstance(cond, EventCond) and known_events is not None:
                 for etype in cond.event.type:
                     if etype not in known_events:
-                        problems.append(Problem(f"unknown event type {etype!r}", suggest(etype, known_events)))
+                        problems.append(Problem(f"unknown event type {etype!r}", suggest(etype, known_events),
+                                                at=(*at, "event", "type"), value=etype))
             if known_entities is not None:
                 for ent in expand(_referenced_ids(cond), ruleset.lists):
                     if ent not in known_entities:
-                        problems.append(Problem(f"unknown entity id {ent!r}", suggest(ent, known_entities)))
+                        problems.append(Problem(f"unknown entity id {ent!r}", suggest(ent, known_entities),
+                                                at=at, value=ent))
     problems.extend(_inline_tests_can_fire(rule))
     problems.extend(_expired_exceptions(rule, today))
     problems.extend(_resolve_before_window_ends(rule))
@@ -414,7 +445,7 @@ def _lint(parsed: list[tuple[Path, RuleFile, Any]], ruleset: Ruleset) -> list[Ru
     roots = [cond for _, model, _ in parsed for cond in model.macros.values()]
     roots += [c for _, model, _ in parsed for r in model.rules for c in [r.match] + [e.match for e in r.exceptions]]
     for root in roots:
-        for cond, _ in _conditions(root):
+        for cond, _, _ in _conditions(root):
             used_macros.update([cond.macro] if isinstance(cond, MacroCond) else [])
             used_lists.update(_referenced_ids(cond))
     warnings: list[RuleError] = []

@@ -9,6 +9,7 @@ from monitor.kafka.security import aiokafka_options
 from monitor.log import get_logger
 from monitor.settings import Settings
 from monitor.watch.feeds import FeedPoller, load_feeds
+from monitor.watch.feeds.reload import watch_feeds_file
 from monitor.watch.files import InboxWatcher
 
 log = get_logger(__name__)
@@ -27,21 +28,29 @@ class Watchers:
         if inbox:
             self.parts.append(InboxWatcher(settings.inbox_dirs, self.publisher, topic, settings.max_file_bytes,
                                            ledger=settings.inbox_ledger))
-        if feeds and settings.feeds_file.exists():
-            feed_list = load_feeds(settings.feeds_file)  # invalid feeds.yaml: clear error at start
+        self.feeds_file = settings.feeds_file if feeds else None
+        if feeds:  # watched for edits (monitor/watch/feeds/reload.py), also when absent at start
+            if settings.feeds_file.exists():
+                feed_list = load_feeds(settings.feeds_file)  # invalid feeds.yaml: clear error at start
+            else:
+                feed_list = []
+                log.info("feeds_not_configured", feeds_file=str(settings.feeds_file))
             self.parts.append(FeedPoller(feed_list, self.publisher, topic, settings.feeds_state))
-        elif feeds:
-            log.info("feeds_not_configured", feeds_file=str(settings.feeds_file))
 
     def feed_health(self) -> dict:
         """Feed name -> FeedHealth of the poller (empty without feeds)."""
         return next((part.health for part in self.parts if isinstance(part, FeedPoller)), {})
 
     async def run(self) -> None:
+        poller = next((part for part in self.parts if isinstance(part, FeedPoller)), None)
+        reload = (asyncio.create_task(watch_feeds_file(poller, self.feeds_file))
+                  if poller is not None and self.feeds_file is not None else None)
         try:
             await self.publisher.start()
             await asyncio.gather(*(part.run() for part in self.parts))
         finally:
+            if reload is not None:
+                reload.cancel()
             self.stop()
             await self.publisher.stop()
 

@@ -115,7 +115,9 @@ class Agents:
             return
         article = result.article
         target = "duplicates" if article.is_duplicate else "articles"
-        await self._send_json(getattr(self.topics, target), article.id, article)
+        if not self.fence.article_already_sent(article.id):  # a replay re-sends nothing already out
+            await self._send_json(getattr(self.topics, target), article.id, article)
+            self.fence.article_sent(article.id)
         await self.publish_stories(result.stories)  # before the alerts, which name the story
         await self.publish_alerts(result.alerts, article.id)
         log.info("article_processed", article_id=article.id, duplicate_of=article.duplicate_of,

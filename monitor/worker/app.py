@@ -31,7 +31,7 @@ from monitor.settings import Settings
 from monitor.state import STORE_NAMES, StateStores
 from monitor.worker.agents import SWEEP_KEY, Agents, Record
 from monitor.worker.http import Metrics, serve
-from monitor.worker.replay import CLOCK_MARGIN_MS, alerts_sent_since, replay_start_ms
+from monitor.worker.replay import CLOCK_MARGIN_MS, alerts_sent_since, articles_sent_since, replay_start_ms
 from monitor.worker.silences import follow as follow_silences
 
 log = get_logger(__name__)
@@ -129,7 +129,9 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
             start = None if since is None else max(0, since - CLOCK_MARGIN_MS)
             found = set() if start is None else await alerts_sent_since(
                 bootstrap, alert_topics, start, security=security)
-            fence.load(found, start)
+            articles = set() if start is None else await articles_sent_since(
+                bootstrap, [topics.articles, topics.duplicates], start, security=security)
+            fence.load(found, start, articles)
         except Exception as exc:  # noqa: BLE001 -- a replay may then repeat an alert; never stop the stream
             log.error("replay_fence_failed", error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -170,17 +172,20 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
     async def reload_rules_on_change() -> None:
         await watch_rules(pipeline, settings.rules_dir, metrics)
 
-    if settings.http_enabled:
-        raw_name = topics.raw
+    raw_name = topics.raw
 
-        def ready() -> tuple[bool, str]:
-            if not app.tables.recovery.completed.is_set():
-                return False, "recovering state"
-            if not silences_loaded.is_set():
-                return False, f"reading {topics.silences}"
-            if not any(tp.topic == raw_name for tp in app.consumer.assignment()):
-                return False, f"no partition of {raw_name} assigned"
-            return True, f"{len(pipeline.engine.compiled)} rules loaded"
+    def ready() -> tuple[bool, str]:
+        if not app.tables.recovery.completed.is_set():
+            return False, "recovering state"
+        if not silences_loaded.is_set():
+            return False, f"reading {topics.silences}"
+        if not any(tp.topic == raw_name for tp in app.consumer.assignment()):
+            return False, f"no partition of {raw_name} assigned"
+        return True, f"{len(pipeline.engine.compiled)} rules loaded"
+
+    app.newsmon_ready = ready  # /readyz, and the "newsmon ready" line of monitor/cli/daemon.py
+
+    if settings.http_enabled:
 
         async def update_lag() -> None:
             tps = [tp for tp in app.consumer.assignment() if tp.topic == raw_name]

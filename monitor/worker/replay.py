@@ -17,7 +17,9 @@ So whenever news.prepared is assigned, before any message is handed out,
 the worker reads what the alert topics received since the first message it
 will replay was produced, and drops any alert whose (topic, id, revision) is
 already there, or that it sent itself a little earlier (a rebalance replays
-the worker's own uncommitted messages). Faust's exactly_once would make the
+the worker's own uncommitted messages). Articles get the same treatment by
+id on news.articles / news.duplicates: without it every start re-sent what
+arrived before the first commit (3 copies each) and a crash 6 to 9. Faust's exactly_once would make the
 writes one transaction, but has open bugs (README, Delivery guarantees).
 """
 
@@ -69,6 +71,17 @@ async def replay_start_ms(bootstrap: str, group: str, topic: str, *,
         await stop_consumer(consumer)
 
 
+async def articles_sent_since(bootstrap: str, topics: Iterable[str], since_ms: int, *,
+                              security: ClientOptions = PLAINTEXT) -> set[str]:
+    """Ids of the articles the output topics received since `since_ms` (the record keys)."""
+    ids: set[str] = set()
+    for topic in sorted(set(topics)):
+        async for record in read_history(bootstrap, topic, since_ms=since_ms, missing_ok=True, security=security):
+            if record.key:
+                ids.add(record.key.decode("utf-8", "replace"))
+    return ids
+
+
 async def alerts_sent_since(bootstrap: str, topics: Iterable[str], since_ms: int, *,
                             security: ClientOptions = PLAINTEXT) -> set[Sent]:
     """(topic, id, revision) of every alert the topics received since `since_ms`."""
@@ -88,22 +101,25 @@ def _now_ms() -> int:
 
 
 class ReplayFence:
-    """Alerts that may be produced again by a replay but are already out:
-    those found on the topics when news.prepared was assigned, kept until a
-    message produced after that comes by (the replay is then over), and
-    those this worker sent in the last KEEP_OWN_MS."""
+    """Alerts and articles that may be produced again by a replay but are
+    already out: those found on the topics when news.prepared was assigned,
+    kept until a message produced after that comes by (the replay is then
+    over), and those this worker sent in the last KEEP_OWN_MS."""
 
     def __init__(self) -> None:
         self._found: set[Sent] = set()
+        self._found_articles: set[str] = set()
         self._found_at_ms: int | None = None
         self._own: dict[Sent, int] = {}  # insertion order = send order
+        self._own_articles: dict[str, int] = {}
         self._replay_from_ms: int | None = None
 
-    def load(self, found: set[Sent], replay_from_ms: int | None) -> None:
-        """`found` on the alert topics since `replay_from_ms` (None: nothing to replay)."""
-        self._found, self._found_at_ms = found, _now_ms()
+    def load(self, found: set[Sent], replay_from_ms: int | None, articles: set[str] | None = None) -> None:
+        """`found` on the alert topics and `articles` (ids) on the article
+        topics since `replay_from_ms` (None: nothing to replay)."""
+        self._found, self._found_articles, self._found_at_ms = found, articles or set(), _now_ms()
         self._replay_from_ms = replay_from_ms
-        log.info("replay_fence_loaded", alerts=len(found))
+        log.info("replay_fence_loaded", alerts=len(found), articles=len(self._found_articles))
 
     def take_replay_start(self) -> int | None:
         """Once per take-over: where the alert topics were read from, if a
@@ -115,7 +131,7 @@ class ReplayFence:
     def passed(self, produced_ms: int) -> None:
         """Note the production time of the message being handled."""
         if self._found_at_ms is not None and produced_ms > self._found_at_ms + CLOCK_MARGIN_MS:
-            self._found, self._found_at_ms = set(), None
+            self._found, self._found_articles, self._found_at_ms = set(), set(), None
 
     def already_sent(self, topic: str, alert: Alert) -> bool:
         key = (topic, alert.id, alert.revision)
@@ -125,10 +141,26 @@ class ReplayFence:
         return False
 
     def sent(self, topic: str, alert: Alert) -> None:
-        now = _now_ms()
-        self._own[(topic, alert.id, alert.revision)] = now
-        while self._own:
-            oldest, at = next(iter(self._own.items()))
-            if now - at <= KEEP_OWN_MS:
-                break
-            del self._own[oldest]
+        _remember(self._own, (topic, alert.id, alert.revision))
+
+    def article_already_sent(self, article_id: str) -> bool:
+        """On news.articles or news.duplicates already (an article's verdict never changes)."""
+        if article_id in self._found_articles or article_id in self._own_articles:
+            log.info("article_already_sent", article_id=article_id)
+            return True
+        return False
+
+    def article_sent(self, article_id: str) -> None:
+        _remember(self._own_articles, article_id)
+
+
+def _remember(own: dict, key: object) -> None:
+    """Note `key` as sent now; forget what was sent more than KEEP_OWN_MS ago."""
+    now = _now_ms()
+    own.pop(key, None)  # re-inserted at the end: insertion order = send order
+    own[key] = now
+    while own:
+        oldest, at = next(iter(own.items()))
+        if now - at <= KEEP_OWN_MS:
+            break
+        del own[oldest]

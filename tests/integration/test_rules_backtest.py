@@ -157,3 +157,14 @@ def test_a_missing_topic_is_a_clear_error(kafka_bootstrap, tmp_path):
     env = newsmon_env(kafka_bootstrap, tmp_path)
     result = rules_test(env, str(candidate_rules(tmp_path)), "--from-topic", f"{env['NEWSMON_TOPIC_PREFIX']}nope")
     assert result.returncode == 1 and "does not exist" in result.stderr
+
+
+def test_an_article_published_again_by_a_replay_counts_once(kafka_bootstrap, tmp_path):
+    env = newsmon_env(kafka_bootstrap, tmp_path)
+    first, second = daemon_saw(("harbour", FIRST, timedelta(hours=3)), ("steppe", SECOND, timedelta(hours=2)))
+    settings = publish(env, [first, first, second, first, second])  # a worker crash re-sent both
+    result = rules_test(env, str(candidate_rules(tmp_path)), "--from-topic", settings.topics.articles, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["articles"] == 2
+    assert fired(json.loads(result.stdout))["leader-crossing"] == [KIM_NEW, KIM_UPDATE]
+    assert "counted 3 repeated message(s)" in result.stderr

@@ -146,3 +146,13 @@ def test_readme_config_example_is_valid(tmp_path):
     write(tmp_path, block)
     settings = Settings()
     assert [s.name for s in settings.sinks] == ["incidents", "slack-desk", "archive"]
+
+
+def test_config_show_spells_out_the_default_worker_id(tmp_path, monkeypatch):
+    import socket
+
+    shown = CliRunner().invoke(main, ["config", "show"])
+    assert shown.exit_code == 0, shown.output
+    assert f"worker_id: newsmon-{socket.gethostname()}\n" in shown.output  # README: <app_id>-<hostname>
+    monkeypatch.setenv("NEWSMON_WORKER_ID", "none")
+    assert json.loads(CliRunner().invoke(main, ["config", "show", "--json"]).output)["worker_id"] == "none"

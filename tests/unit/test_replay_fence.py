@@ -45,3 +45,19 @@ def test_own_sends_are_remembered_for_a_while(monkeypatch):
     fence.sent("news.alerts", alert("a3"))
     assert not fence.already_sent("news.alerts", alert("a1"))  # long committed: forgotten
     assert fence.already_sent("news.alerts", alert("a2"))
+
+
+def test_articles_found_or_sent_are_not_sent_again(monkeypatch):
+    clock = [1_000_000_000]
+    monkeypatch.setattr(replay, "_now_ms", lambda: clock[0])
+    fence = ReplayFence()
+    fence.load(set(), clock[0] - 60_000, {"art-1"})
+    assert fence.article_already_sent("art-1")  # on news.articles before the crash
+    assert not fence.article_already_sent("art-2")
+    fence.article_sent("art-2")
+    assert fence.article_already_sent("art-2")  # a rebalance replays our own uncommitted work
+    fence.passed(clock[0] + CLOCK_MARGIN_MS + 1)
+    assert not fence.article_already_sent("art-1")
+    clock[0] += KEEP_OWN_MS + 1
+    fence.article_sent("art-3")
+    assert not fence.article_already_sent("art-2")

@@ -71,3 +71,21 @@ def test_a_silenced_partner_still_counts_for_correlation():
     assert fired(feed(summit("b1"), at(1))) == [("summit", "new")]
     assert feed.engine.silenced == {"arms": 1}
 
+
+
+@dataclass(frozen=True)
+class NamedMute(Mute):
+    id: str = "mute-7"
+    reason: str = "known drill"
+
+
+def test_a_silenced_match_logs_one_line_naming_the_silence():
+    from structlog.testing import capture_logs
+
+    feed = silenced_feed(rules(), NamedMute("r1", at(4)))
+    with capture_logs() as logs:
+        assert feed(kim("a1"), at(0)) == []
+    held = [entry for entry in logs if entry["event"] == "alert_silenced"]
+    assert len(held) == 1
+    assert (held[0]["rule_id"], held[0]["silence_id"], held[0]["reason"], held[0]["action"]) == (
+        "r1", "mute-7", "known drill", "new")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
 
+from monitor.kafka.local.owner import release
 from monitor.kafka.local.paths import (
     CLUSTER_ID_FILE,
     HOST,
@@ -475,6 +476,7 @@ class LocalKafka:
             for p in sorted(pids):
                 self._kill(p, grace)
             self._remove_pid_file()
+            release(self.data_dir)  # monitor/kafka/local/owner.py
             return bool(pids)
 
     # ---- context manager

@@ -78,6 +78,8 @@ class FeedPoller:
         self._stopping = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._guarded: aiohttp.ClientSession | None = None  # deny_private: its own connection pool
+        self._tasks: dict[str, asyncio.Task] = {}  # feed name -> its polling loop, while running
+        self._running = False
         self._states = load_state(self.state_file)
         self._last_save = time.monotonic()
         for feed in self.feeds:
@@ -98,18 +100,52 @@ class FeedPoller:
         feeds = [f for f in self.feeds if f.enabled]
         log.info("feeds_watching", feeds=len(feeds), disabled=len(self.feeds) - len(feeds),
                  state=str(self.state_file))
-        tasks = [asyncio.create_task(self._loop(f), name=f"feed:{f.name}") for f in feeds]
+        self._running = True
+        for feed in feeds:
+            self._start(feed)
         try:
             await self._stopping.wait()
+            tasks = list(self._tasks.values())
             if tasks:  # let polls in flight finish (their items get marked seen)
                 _, pending = await asyncio.wait(tasks, timeout=self.stop_grace)
                 for task in pending:
                     task.cancel()
         finally:
+            self._running = False
+            tasks = list(self._tasks.values())
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self._tasks.clear()
             await self.close()
+
+    def replace_feeds(self, feeds: Sequence[FeedConfig]) -> dict[str, list[str]]:
+        """Poll `feeds` from now on (hot reload of feeds.yaml): new feeds start,
+        removed ones stop, changed ones restart with their new settings; the
+        others keep their schedule. Returns the names added, removed, changed."""
+        names = [f.name for f in feeds]
+        if len(set(names)) != len(names):
+            raise ValueError("feed names must be unique: they key the poller's state")
+        old, new = {f.name: f for f in self.feeds}, {f.name: f for f in feeds}
+        diff = {"added": [n for n in new if n not in old], "removed": [n for n in old if n not in new],
+                "changed": [n for n in new if n in old and new[n] != old[n]]}
+        self.feeds = list(feeds)
+        for feed in self.feeds:
+            self._state(feed)
+        if self._running:
+            for name in diff["removed"] + diff["changed"]:
+                task = self._tasks.pop(name, None)
+                if task is not None:
+                    task.cancel()
+            for name in diff["added"] + diff["changed"]:
+                if new[name].enabled:
+                    self._start(new[name])
+        return diff
+
+    def _start(self, feed: FeedConfig) -> None:
+        task = asyncio.create_task(self._loop(feed), name=f"feed:{feed.name}")
+        self._tasks[feed.name] = task
+        task.add_done_callback(lambda done: self._tasks.get(feed.name) is done and self._tasks.pop(feed.name))
 
     def stop(self) -> None:
         self._stopping.set()
