@@ -80,8 +80,10 @@ async def test_analyst_flow_live_alerts_silence_ack_filter_and_story(kafka_boots
         await asyncio.sleep(1.5)  # the worker follows news.silences; give it the record
         drop(inbox, "02")  # another outlet: would update the crossing alert to r2
         await processed(daemon, 2)
-        logs = daemon.logs()  # the worker logs each alert it sends: 01's three, and no update
-        assert logs.count('"action": "new"') == 3 and '"action": "update"' not in logs
+        events = [json.loads(line) for line in daemon.logs().splitlines() if line.startswith("{")]
+        sent = [e["action"] for e in events if e.get("event") == "alert"]  # 01's three, and no update
+        held = [(e["rule_id"], e["action"]) for e in events if e.get("event") == "alert_silenced"]
+        assert sent == ["new"] * 3 and held == [(SILENCED_RULE, "update")]
         await page.goto(base + "/")
         await expect(row(page, SILENCED_RULE).locator(".rev")).to_have_text("r1")
 
