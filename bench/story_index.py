@@ -22,47 +22,15 @@ import sys
 import tempfile
 import time
 import types
-from collections.abc import Iterator, MutableMapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import REPO, Size, fmt, goal, pin_one_core, summary, table, timed
 
 BEFORE_REV = "9594696"  # the last commit before issue 13's story work
-T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 LEADERS = 50
 PROBES = 400
-
-
-class CountingStore(MutableMapping[str, Any]):
-    """A dict store that counts writes and deletes (changelog records)."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.writes = 0
-
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.writes += 1
-        self.data[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        self.writes += 1
-        del self.data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self.data))
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.data
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
 
 
 def _word(rng: random.Random) -> str:
@@ -101,7 +69,7 @@ class Events:
 
 
 def _stores() -> Any:
-    from monitor.state import STORE_NAMES, StateStores
+    from monitor.state import STORE_NAMES, CountingStore, StateStores
 
     return StateStores(**{name: CountingStore() for name in STORE_NAMES})
 
@@ -146,7 +114,7 @@ def _before_clusterer() -> type:
                          capture_output=True, text=True, check=True, timeout=30).stdout
     mod = types.ModuleType("bench_story_index_before")
     sys.modules[mod.__name__] = mod
-    exec(compile(src, f"{BEFORE_REV}:monitor/enrich/stories.py", "exec"), mod.__dict__)  # noqa: S102
+    exec(compile(src, f"{BEFORE_REV}:monitor/enrich/stories.py", "exec"), mod.__dict__)
     return mod.StoryClusterer
 
 

@@ -68,3 +68,35 @@ class JsonStore(MutableMapping[str, Any]):
     def nbytes(self) -> int:
         """Serialised size of keys and values: what the state costs."""
         return sum(len(k) + len(v) for k, v in self._data.items())
+
+
+class CountingStore(MutableMapping[str, Any]):
+    """A dict store that counts writes and deletes: in the daemon each one is a
+    changelog record, so tests and benchmarks can hold the count down."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.writes = 0
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes += 1
+        self.data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        self.writes += 1
+        del self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.data))
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.data
+
+    def get(self, key: str, default: Any = None) -> Any:  # a dict's speed: the benchmarks time through it
+        return self.data.get(key, default)

@@ -14,21 +14,14 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
-
 from monitor.dashboard.view import Ack, Change, DashboardState
 from monitor.kafka.admin import ensure_topics
-from monitor.kafka.backoff import backoff_delays, wait_for_broker
-from monitor.kafka.consumer import assign_all, new_consumer, seek_to_time, stop_consumer
+from monitor.kafka.follow import follow_topic
 from monitor.kafka.producer import send_one
 from monitor.kafka.security import aiokafka_options
 from monitor.kafka.silences import publish_silence, remove_silence
-from monitor.log import get_logger
 from monitor.rules.silences import Silence
 from monitor.settings import Settings
-
-log = get_logger(__name__)
 
 Notify = Callable[[Change], None]
 
@@ -50,45 +43,16 @@ async def follow(settings: Settings, kind: str, topic: str, state: DashboardStat
     """Apply `topic`'s records to `state` until `stop`: from `since_ms` (None =
     the beginning), then live. `ready` is set once what the topic held at
     start is applied (at once for a topic that does not exist yet, which
-    it then waits for). Survives broker outages, resuming where it was."""
-    bootstrap, security = settings.resolved_bootstrap(), aiokafka_options(settings)
-    delays = backoff_delays(cap=5.0)
-    resume: dict[TopicPartition, int] = {}
-    while not stop.is_set():
-        consumer = new_consumer(bootstrap, security=security, max_partition_fetch_bytes=8 * 1024 * 1024)
-        try:
-            await consumer.start()
-            if topic not in await consumer.topics() and not ready.is_set():
-                log.info("dashboard_topic_absent", topic=topic)  # nothing to load; follow it once it exists
-                ready.set()
-            tps = await assign_all(consumer, topic, stop)
-            if not tps:
-                return
-            ends = await consumer.end_offsets(tps)
-            fresh = [tp for tp in tps if tp not in resume]
-            for tp in tps:
-                if tp in resume:
-                    consumer.seek(tp, resume[tp])
-            if fresh and since_ms is None:
-                await consumer.seek_to_beginning(*fresh)
-            elif fresh:
-                await seek_to_time(consumer, fresh, since_ms)
-            while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=300)
-                for tp, records in batches.items():
-                    for record in records:
-                        change = state.apply_record(kind, record.key, record.value)
-                        resume[tp] = record.offset + 1
-                        if change is not None and ready.is_set():
-                            notify(change)
-                if not ready.is_set() and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
-                    log.info("dashboard_topic_loaded", topic=topic)
-                    ready.set()
-            return
-        except KafkaError as exc:
-            await wait_for_broker(delays, exc, log, topic=topic)
-        finally:
-            await stop_consumer(consumer)
+    it then waits for). Changes after that are passed to `notify`."""
+
+    def apply(record) -> None:
+        change = state.apply_record(kind, record.key, record.value)
+        if change is not None and ready.is_set():
+            notify(change)
+
+    await follow_topic(settings.resolved_bootstrap(), topic, apply, since_ms=since_ms, ready=ready, stop=stop,
+                       ready_if_absent=True, security=aiokafka_options(settings), poll_ms=300,
+                       max_partition_fetch_bytes=8 * 1024 * 1024)
 
 
 def start_followers(settings: Settings, state: DashboardState, notify: Notify, stop: asyncio.Event,

@@ -3,18 +3,16 @@ expiry, story records, table writes, and state that survives a restart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from monitor.models import Article, EventTag, Evidence, NameTag, RawArticle
 from monitor.pipeline import Pipeline
-from monitor.state import STORE_NAMES, JsonStore, StateStores
+from monitor.state import STORE_NAMES, CountingStore, JsonStore, StateStores
 from monitor.stories import StoryClusterer, StoryConfig
 from monitor.stories.features import features
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 RULES = Path(__file__).resolve().parents[2] / "rules"
 FILLER = "officials said the meeting would continue later in the week according to the statement"
 
@@ -23,7 +21,7 @@ def article(aid: str, names: list[str], text: str, *, t: datetime = T0, events: 
             source: str = "wire", duplicate_of: str | None = None) -> Article:
     tags = [NameTag(key=n.lower(), name=n, kind="person", count=2, in_headline=k == 0) for k, n in enumerate(names)]
     body = f"{text}. {', '.join(names)}."
-    return Article(id=aid, source=source, title=f"{names[0]} {text.split()[0]}", text=body, paragraphs=[body],
+    return Article(id=aid, source=source, title=f"{names[0]} {text.split(maxsplit=1)[0]}", text=body, paragraphs=[body],
                    names=tags, published=t, ingested_at=t, events=events or [], duplicate_of=duplicate_of)
 
 
@@ -89,29 +87,6 @@ def test_records_keep_the_last_reports_and_an_exact_count() -> None:
     assert record.first_report.article_id == "a0" and record.latest_report.article_id == "a11"
     assert record.latest_report.duplicate_of == "a0" and len(record.sources) == 12
     assert c.record(first.story_id) == record
-
-
-class CountingStore(MutableMapping[str, Any]):
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.writes = 0
-
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.writes += 1
-        self.data[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        self.writes += 1
-        del self.data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self.data))
-
-    def __len__(self) -> int:
-        return len(self.data)
 
 
 def test_a_report_of_a_known_story_writes_three_records() -> None:
