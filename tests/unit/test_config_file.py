@@ -146,3 +146,12 @@ def test_readme_config_example_is_valid(tmp_path):
     write(tmp_path, block)
     settings = Settings()
     assert [s.name for s in settings.sinks] == ["incidents", "slack-desk", "archive"]
+
+
+def test_story_ttl_comes_from_the_environment_and_must_be_positive(monkeypatch):
+    assert Settings().story_config() is None  # the clusterer's own default
+    monkeypatch.setenv("NEWSMON_STORY_TTL_HOURS", "0.25")
+    assert Settings().story_config().ttl_hours == 0.25
+    monkeypatch.setenv("NEWSMON_STORY_TTL_HOURS", "0")
+    with pytest.raises(ValueError, match="story_ttl_hours"):
+        Settings()
