@@ -36,11 +36,11 @@ LARGE_BYTES = 1024 * 1024
 SETTLE = 0.3
 
 
-def _old_watcher_class():
+def _old_watcher_class(tmp: Path):
     """InboxWatcher as it was before issue 16, from git."""
     source = subprocess.run(["git", "show", f"{BEFORE_COMMIT}:monitor/watch/files.py"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp(prefix="newsmon-bench-inbox-")) / "files_before.py"
+    path = tmp / "files_before.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("bench_inbox_files_before", path)
     module = importlib.util.module_from_spec(spec)
@@ -77,7 +77,7 @@ async def _drop(kind: str, bootstrap: str, tmp: Path, small: int, large: int, se
     inbox = work / "inbox"
     inbox.mkdir(parents=True)
     paths, total_bytes = _stage(work / "staging", small, large, seed)
-    cls = _old_watcher_class() if kind == "before" else InboxWatcher
+    cls = _old_watcher_class(work) if kind == "before" else InboxWatcher
     ledger = work / "ledger.jsonl" if kind == "ledger" else None
     publisher = Publisher(bootstrap)
     await publisher.start()
