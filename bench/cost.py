@@ -42,7 +42,7 @@ from typing import Any
 
 from bench.common import RESULTS, Size, environment, fmt, goal, table, write_result
 from bench.corpus import make_corpus, make_rulepack, make_watchlist, write_rules_dir
-from bench.e2e import ENTITIES, RULES, Run, _broker, _collect, _percentiles
+from bench.e2e import ENTITIES, RULES, Run, _broker, _collect, _free_port, _percentiles
 
 SAMPLE_S = 5.0
 SOAK_SEGMENTS = 6
@@ -200,6 +200,21 @@ async def _state_bytes(run: Run) -> dict[str, int]:
     return {"keys": len(live), "bytes": sum(live.values())}
 
 
+def core_cpu_ms_per_article(rules_dir: Path, n: int = 300) -> float:
+    """CPU ms per article of `Pipeline.process` in this process, on the same corpus and
+    rules: the calibration that makes the daemon's figure comparable across machine loads."""
+    from monitor.pipeline import Pipeline
+
+    pipeline = Pipeline.from_rules_dir(rules_dir)
+    raws = make_corpus(n, seed=79).docs
+    for raw in raws[:30]:  # warm-up
+        pipeline.process(raw)
+    started = time.process_time()
+    for raw in raws[30:]:
+        pipeline.process(raw)
+    return (time.process_time() - started) * 1000 / (n - 30)
+
+
 async def measure(rates: list[float], minutes: float, soak: bool, idle_s: float = 20.0,
                   ttl_hours: float = 0.1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-cost-") as tmpdir:
@@ -210,7 +225,8 @@ async def measure(rates: list[float], minutes: float, soak: bool, idle_s: float 
         run = Run(bootstrap, tmp, rules_dir)
         inbox, staging = run.workdir / "inbox", run.workdir / "staging"
         staging.mkdir(parents=True)
-        run.env |= {"NEWSMON_LOG_LEVEL": "INFO"}
+        # the dashboard is part of `newsmon run`: measured too, on a port of its own
+        run.env |= {"NEWSMON_LOG_LEVEL": "INFO", "NEWSMON_DASHBOARD_PORT": str(_free_port())}
         if soak:  # expiry runs many times within the hour
             run.env |= {"NEWSMON_DEDUP": json.dumps({"ttl_hours": ttl_hours}), "NEWSMON_STORY_TTL_HOURS": str(ttl_hours)}
         try:
@@ -233,12 +249,14 @@ async def measure(rates: list[float], minutes: float, soak: bool, idle_s: float 
                                            before_total=sum(p["dropped"] for p in phases)))
                 state.append({"after_rate": rate, "t": time.monotonic() - t0, **await _state_bytes(run)})
             log_text = (run.workdir / "process.log").read_text(errors="replace")
+            core_ms = core_cpu_ms_per_article(rules_dir)  # while the broker still runs: the same load
         finally:
             run.stop()
             if kafka is not None:
                 kafka.down()
     errors = [ln for ln in log_text.splitlines() if '"level": "error"' in ln or '"level":"error"' in ln]
     return {"idle": idle, "phases": phases, "state": state, "samples": sampler.samples,
+            "core_cpu_ms_per_article": core_ms,
             "error_lines": len(errors), "error_examples": errors[:5]}
 
 
@@ -257,9 +275,17 @@ def report(res: dict[str, Any], soak: bool) -> dict[str, Any]:
                     f"({p['ingest_to_alert_ms']['n']})")] for p in phases],
                 f"cost: newsmon run fed through its inbox; CPU as % of the machine ({NPROC} cores)"))
     print(f"error lines in the daemon log: {res['error_lines']}")
+    core_ms = res["core_cpu_ms_per_article"]
+    for p in phases:
+        p["daemon_cpu_per_article_over_core"] = p["daemon_cpu_ms_per_article"] / core_ms
+    print(f"Pipeline.process in-process, same run: {fmt(core_ms)} CPU ms/article; daemon/core per article: "
+          + ", ".join(f"{fmt(p['daemon_cpu_per_article_over_core'])}x at {fmt(p['rate_per_s'])}/s" for p in phases))
     headline = [[f"daemon / broker CPU % at {fmt(p['rate_per_s'])}/s (ms/article)",
                  (f"{fmt(p['daemon_cpu_pct'])} / {fmt(p['broker_cpu_pct'])} ({fmt(p['daemon_cpu_ms_per_article'])}"
                  f" / {fmt(p['broker_cpu_ms_per_article'])})")] for p in phases]
+    headline += [["Pipeline.process CPU ms/article (same run)", fmt(core_ms)]]
+    headline += [[f"daemon CPU per article / core's at {fmt(p['rate_per_s'])}/s",
+                  f"{fmt(p['daemon_cpu_per_article_over_core'])}x"] for p in phases]
     headline.insert(0, ["idle daemon / broker CPU %", f"{fmt(idle['daemon_cpu_pct'])} / {fmt(idle['broker_cpu_pct'])}"])
     headline += [[f"ingest->alert p50/p99 ms at {fmt(p['rate_per_s'])}/s",
                   f"{fmt(p['ingest_to_alert_ms']['p50'])}/{fmt(p['ingest_to_alert_ms']['p99'])}"] for p in phases]
