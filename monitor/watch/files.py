@@ -205,10 +205,13 @@ class InboxWatcher:
         try:
             async for changes in awatch(*self.dirs, stop_event=self.stop_event, debounce=200, step=50):
                 self._add(Path(name) for change, name in changes if change != Change.deleted)
+        except asyncio.CancelledError:
+            drain.cancel()  # shutdown: unacknowledged files stay in the inbox and are redone at start
+            raise
         finally:
             self.stop_event.set()
             self._wake.set()
-            await drain  # the round under way finishes: no file is left half-done
+            await asyncio.gather(drain, return_exceptions=True)  # after stop(), the round under way finishes first
 
     async def _drain(self) -> None:
         while not self.stop_event.is_set():
