@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup browser run test bench kafka-up kafka-down clean
+.PHONY: setup browser run test bench soak kafka-up kafka-down clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: setup browser
 
 bench: setup
 	$(PY) -m bench
+
+# an hour at 20 articles/s with TTLs cut to minutes (bench/cost.py); not in CI. SOAK_MINUTES=3 for a proof run
+SOAK_MINUTES ?= 60
+soak: setup
+	$(PY) -m bench.cost --soak --rates 20 --minutes $(SOAK_MINUTES)
 
 kafka-up: setup
 	$(VENV)/bin/newsmon kafka up

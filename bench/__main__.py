@@ -18,7 +18,8 @@ import time
 
 from bench.common import DEFAULT, QUICK, RESULTS, environment, table, write_result
 
-BENCHMARKS = ("dedup", "tagging", "rules", "core", "memory", "e2e", "stories_quality", "story_index")
+BENCHMARKS = ("dedup", "tagging", "rules", "core", "memory", "e2e", "stories_quality", "story_index", "inbox",
+              "cost", "backfill")
 SINGLE_THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                       "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes: a ~1 minute smoke run")
     ap.add_argument("--only", choices=BENCHMARKS, action="append",
                     help="run just this benchmark (repeatable)")
+    ap.add_argument("--minutes", type=float, help="minutes per rate for `cost` (default 2, quick 0.5)")
     ap.add_argument("--child", choices=BENCHMARKS, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     names = list(dict.fromkeys(args.only)) if args.only else list(BENCHMARKS)
     env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONHASHSEED": "0"}
+    if args.minutes:
+        env["NEWSMON_BENCH_MINUTES"] = str(args.minutes)
     failed = []
     for name in names:
         print(f"\n### {name}", flush=True)

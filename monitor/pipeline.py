@@ -65,9 +65,9 @@ class Pipeline:
 
     @classmethod
     def from_rules_dir(cls, rules_dir: Path | str, stores: StateStores | None = None,
-                       dedup_config: DedupConfig | None = None) -> Pipeline:
+                       dedup_config: DedupConfig | None = None, story_config: StoryConfig | None = None) -> Pipeline:
         tagger = Tagger.from_rules_dir(rules_dir)
-        return cls(tagger, load_rules(rules_dir, tagger), stores, dedup_config)
+        return cls(tagger, load_rules(rules_dir, tagger), stores, dedup_config, story_config)
 
     def reload(self, rules_dir: Path | str) -> dict[str, list[str]]:
         """Load watchlists, events and rules afresh and swap them in together.

@@ -40,6 +40,7 @@ class Publisher:
             # as large as news.raw takes (RAW_MAX_MESSAGE_BYTES in monitor/kafka/admin.py): an inbox
             # file under NEWSMON_MAX_FILE_BYTES must never be refused here, or publish retries forever
             max_request_size=64 * 1024 * 1024,
+            max_batch_size=1024 * 1024,  # an inbox burst goes out in a few requests, not one per 16 KB
             request_timeout_ms=30_000,
             **self.security,
         )

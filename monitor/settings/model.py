@@ -23,6 +23,7 @@ from monitor.settings.dashboard import Dashboard
 from monitor.settings.file import YamlConfigSource
 from monitor.settings.sinks import SinkList
 from monitor.settings.topics import Topics
+from monitor.stories import StoryConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,6 +65,9 @@ class Settings(KafkaConnection):
         default_factory=dict,
         description='dedup threshold overrides (JSON), e.g. {"near_threshold": 0.8, "ttl_hours": 48}',
     )
+    story_ttl_hours: float | None = Field(
+        default=None, gt=0, description="close stories idle this long (default: the clusterer's 96 h)",
+    )
     web_enabled: bool = Field(default=False, description="faust's own web server (not needed)")
     web_host: str = "127.0.0.1"
     web_port: int = 6066
@@ -99,6 +103,9 @@ class Settings(KafkaConnection):
             raise ValueError(f"NEWSMON_DEDUP: unknown setting(s) {sorted(unknown)}; valid: {sorted(valid)}")
         return DedupConfig(**{k: (int(v) if isinstance(getattr(DedupConfig, k, None), int) else v)
                               for k, v in overrides.items()})
+
+    def story_config(self) -> StoryConfig | None:
+        return None if self.story_ttl_hours is None else StoryConfig(ttl_hours=self.story_ttl_hours)
 
     @property
     def inbox_ledger(self) -> Path | None:

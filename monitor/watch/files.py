@@ -131,12 +131,16 @@ class Ledger:
         return key in self.seen
 
     def add(self, key: tuple[str, str]) -> None:
+        self.add_many([key])
+
+    def add_many(self, keys: list[tuple[str, str]]) -> None:
+        """Append the keys with one fsync."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"path": key[0], "sha256": key[1]}) + "\n")
+            fh.write("".join(json.dumps({"path": k[0], "sha256": k[1]}) + "\n" for k in keys))
             fh.flush()
             os.fsync(fh.fileno())
-        self.seen.add(key)
+        self.seen.update(keys)
 
 
 def _file_key(path: Path) -> tuple[str, str]:
@@ -145,9 +149,20 @@ def _file_key(path: Path) -> tuple[str, str]:
 
 
 class InboxWatcher:
+    """Settles and publishes the inbox in rounds, so one slow file holds up no other.
+
+    A round stats every pending file, sleeps `settle_seconds` once and stats
+    them again: a file whose size or mtime moved is still being written and
+    waits for the next round. The files that held still are published in
+    slices of at most `max_in_flight` files and `max_in_flight_bytes`: all
+    their sends go out together (the producer batches them), and each file is
+    moved (or entered in the ledger) only once the broker acknowledged every
+    article in it."""
+
     def __init__(
         self, dirs: Iterable[Path], publisher: Publishes, topic: str,
         max_bytes: int = 10 * 1024 * 1024, settle_seconds: float = 0.3, ledger: Path | None = None,
+        max_in_flight: int = 256, max_in_flight_bytes: int = 32 * 1024 * 1024,
     ):
         self.ledger = Ledger(ledger) if ledger is not None else None
         self.dirs = [Path(d).resolve() for d in dirs]
@@ -155,67 +170,136 @@ class InboxWatcher:
         self.topic = topic
         self.max_bytes = max_bytes
         self.settle_seconds = settle_seconds
+        self.max_in_flight = max_in_flight
+        self.max_in_flight_bytes = max_in_flight_bytes
         self.stop_event = asyncio.Event()
         self.counts = {"published": 0, "rejected": 0}
+        self.pending: set[Path] = set()
+        self._wake = asyncio.Event()
+        self._in_ledger: dict[Path, tuple[int, int]] = {}  # ledger mode: stat of files known to be done
 
     def _root_of(self, path: Path) -> Path | None:
         return next((d for d in self.dirs if d == path.parent or d in path.parents), None)
+
+    def _add(self, paths: Iterable[Path]) -> None:
+        self.pending.update(paths)
+        if self.pending:
+            self._wake.set()
+
+    def _scan(self) -> list[Path]:
+        """Every file under the inbox dirs except processed/ and rejected/."""
+        found = []
+        for d in self.dirs:
+            for top, subdirs, files in os.walk(d):
+                if Path(top) == d:
+                    subdirs[:] = [s for s in subdirs if s not in STATE_DIRS]
+                found += [Path(top) / f for f in files]
+        return found
 
     async def run(self) -> None:
         for d in self.dirs:
             d.mkdir(parents=True, exist_ok=True)
         log.info("inbox_watching", dirs=[str(d) for d in self.dirs])
-        for d in self.dirs:  # files that arrived while we were down
-            for path in sorted(d.rglob("*")):
-                await self.handle(path)
-        async for changes in awatch(*self.dirs, stop_event=self.stop_event, debounce=200, step=50):
-            for change, name in sorted(changes, key=lambda c: c[1]):
-                if change != Change.deleted:
-                    await self.handle(Path(name))
-
-    async def _settled(self, path: Path) -> bool:
-        """True once size and mtime hold still: the writer has finished."""
+        self._add(self._scan())  # files that arrived while we were down
+        drain = asyncio.create_task(self._drain())
         try:
-            before = path.stat()
-            await asyncio.sleep(self.settle_seconds)
-            after = path.stat()
-        except FileNotFoundError:
-            return False
-        return (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
+            async for changes in awatch(*self.dirs, stop_event=self.stop_event, debounce=200, step=50):
+                self._add(Path(name) for change, name in changes if change != Change.deleted)
+        except asyncio.CancelledError:
+            drain.cancel()  # shutdown: unacknowledged files stay in the inbox and are redone at start
+            raise
+        finally:
+            self.stop_event.set()
+            self._wake.set()
+            await asyncio.gather(drain, return_exceptions=True)  # after stop(), the round under way finishes first
 
-    async def handle(self, path: Path) -> None:
+    async def _drain(self) -> None:
+        while not self.stop_event.is_set():
+            if not self.pending:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            try:
+                if await self._round() and not self.pending:
+                    self._add(self._scan())  # a safety net, should the OS have dropped change events
+            except Exception as exc:  # noqa: BLE001 -- e.g. an unwritable processed/: log it, keep watching
+                log.error("inbox_round_failed", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(max(1.0, self.settle_seconds))
+
+    def _stat(self, path: Path) -> tuple[int, int] | None:
+        """(size, mtime) of a candidate file, None if it is gone or not one."""
         root = self._root_of(path)
         if root is None or not is_candidate(path, root):
-            return
-        while not await self._settled(path):
-            if not path.exists():
-                return
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        if self._in_ledger.get(path) == (st.st_size, st.st_mtime_ns):
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    async def _round(self) -> int:
+        """One settle round over the pending files; returns how many were published or rejected."""
+        paths, self.pending = self.pending, set()
+        before = {p: s for p in sorted(paths) if (s := self._stat(p)) is not None}
+        if not before:
+            return 0
+        await asyncio.sleep(self.settle_seconds)
+        settled = []
+        for path, stat in before.items():
+            now = self._stat(path)
+            if now is None:
+                continue
+            if now != stat:  # still being written
+                self.pending.add(path)
+            else:
+                settled.append((path, stat[0]))
+        done = 0
+        while settled:
+            size, n = 0, 0
+            while n < len(settled) and n < self.max_in_flight and (n == 0 or size + settled[n][1] <= self.max_in_flight_bytes):
+                size += settled[n][1]
+                n += 1
+            batch, settled = settled[:n], settled[n:]
+            results = await asyncio.gather(*(self._publish_file(path) for path, _ in batch))
+            done += sum(1 for r in results if r is not False)
+            keys = [r for r in results if isinstance(r, tuple)]
+            if keys and self.ledger is not None:
+                self.ledger.add_many(keys)  # after every file of the slice was acknowledged
+        return done
+
+    async def _publish_file(self, path: Path) -> tuple[str, str] | bool:
+        """Publish one settled file; its ledger key (ledger mode), True when moved, False when skipped."""
+        root = self._root_of(path)
         key = None
         if self.ledger is not None:
             try:
+                st = path.stat()
                 key = _file_key(path)
             except OSError:
-                return
+                return False
             if key in self.ledger:
-                return
+                self._in_ledger[path] = (st.st_size, st.st_mtime_ns)
+                return False
         try:
             articles = read_articles(path, self.max_bytes)
         except RejectedFile as exc:
             self._move(path, root, "rejected", reason=str(exc))
-            return
+            return True
         except FileNotFoundError:
-            return
+            return False
         except OSError as exc:
             self._move(path, root, "rejected", reason=f"cannot read: {exc}")
-            return
-        for article in articles:
-            await self.publisher.publish(self.topic, article.id, article)
+            return True
+        await asyncio.gather(*(self.publisher.publish(self.topic, a.id, a) for a in articles))
         self.counts["published"] += len(articles)
         log.info("inbox_published", file=path.name, articles=len(articles), ids=[a.id for a in articles][:5])
-        if self.ledger is not None:
-            self.ledger.add(key)
-        else:
-            self._move(path, root, "processed")
+        if key is not None:
+            self._in_ledger[path] = (st.st_size, st.st_mtime_ns)
+            return key
+        self._move(path, root, "processed")
+        return True
 
     def _move(self, path: Path, root: Path, state: str, reason: str | None = None) -> None:
         target_dir = root / state
@@ -231,3 +315,4 @@ class InboxWatcher:
 
     def stop(self) -> None:
         self.stop_event.set()
+        self._wake.set()

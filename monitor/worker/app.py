@@ -100,7 +100,8 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
                         schema=faust.Schema(key_serializer="json", value_serializer="json"))
         for name in STORE_NAMES
     }
-    pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config())
+    pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config(),
+                                      settings.story_config())
     metrics = Metrics()
     metrics.rules_loaded.set(len(pipeline.engine.compiled))
     if feed_health is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.watch.files import InboxWatcher
+from monitor.watch.files import InboxWatcher, read_articles
 from monitor.kafka.producer import Publisher
 from tests.kafka_util import read_topic
 
@@ -107,3 +107,63 @@ async def test_ledger_mode_leaves_files_and_publishes_each_content_once(kafka_bo
     values = await read_topic(kafka_bootstrap, topic, until=lambda v: len(v) >= 2, timeout=30, settle=1.0)
     assert [v["content"] for v in values] == [BODY.format(n="Thursday"), BODY.format(n="Friday")]
     assert len(ledger.read_text().splitlines()) == 2
+
+
+class AckRecordingPublisher(Publisher):
+    """The real producer, remembering the keys the broker has acknowledged."""
+
+    def __init__(self, bootstrap: str):
+        super().__init__(bootstrap)
+        self.acked: set[str] = set()
+
+    async def publish(self, topic, key, message) -> None:
+        await super().publish(topic, key, message)
+        self.acked.add(key)
+
+
+class MoveCheckingWatcher(InboxWatcher):
+    """Notes every file moved to processed/ before all its articles were acknowledged."""
+
+    moved_early: list[str]
+
+    def _move(self, path, root, state, reason=None) -> None:
+        if state == "processed":
+            ids = [a.id for a in read_articles(path, self.max_bytes)]
+            if not set(ids) <= self.publisher.acked:
+                self.moved_early.append(path.name)
+        super()._move(path, root, state, reason)
+
+
+async def test_file_still_being_written_waits_and_nothing_moves_before_its_ack(kafka_bootstrap, tmp_path):
+    topic = f"t-{uuid.uuid4().hex[:8]}.news.raw"
+    inbox, processed = tmp_path / "inbox", tmp_path / "inbox" / "processed"
+    inbox.mkdir()
+    publisher = AckRecordingPublisher(kafka_bootstrap)
+    await publisher.start()
+    watcher = MoveCheckingWatcher([inbox], publisher, topic, max_bytes=64 * 1024, settle_seconds=0.3,
+                                  max_in_flight=8)
+    watcher.moved_early = []
+    task = asyncio.create_task(watcher.run())
+    lines = [f"Paragraph {n} of the slowly written report on the flooded highway.\n" for n in range(25)]
+    try:
+        slow = inbox / "slow.txt"
+        with slow.open("w") as fh:  # one line every 0.1 s for 2.5 s, each pause shorter than the settle time
+            for n, line in enumerate(lines):
+                fh.write(line)
+                fh.flush()
+                if n == 5:  # complete files dropped meanwhile are not held up by the slow one
+                    for k in range(30):
+                        (inbox / f"burst-{k:02d}.txt").write_text(BODY.format(n=f"day {k}"))
+                await asyncio.sleep(0.1)
+                assert not (processed / "slow.txt").exists(), f"published after {n + 1} of {len(lines)} lines"
+            burst_done = all((processed / f"burst-{k:02d}.txt").exists() for k in range(30))
+        await wait_for(lambda: (processed / "slow.txt").exists())
+    finally:
+        await stop_watcher(watcher, task, publisher)
+
+    assert burst_done, "the burst waited for the slow writer"
+    assert watcher.moved_early == []
+    values = await read_topic(kafka_bootstrap, topic, until=lambda v: len(v) >= 31, timeout=30, settle=1.0)
+    slow_versions = [v["content"] for v in values if v["path"] == "slow.txt"]
+    assert slow_versions == ["".join(lines)]  # once, complete
+    assert len(values) == 31

@@ -156,3 +156,12 @@ def test_config_show_spells_out_the_default_worker_id(tmp_path, monkeypatch):
     assert f"worker_id: newsmon-{socket.gethostname()}\n" in shown.output  # README: <app_id>-<hostname>
     monkeypatch.setenv("NEWSMON_WORKER_ID", "none")
     assert json.loads(CliRunner().invoke(main, ["config", "show", "--json"]).output)["worker_id"] == "none"
+
+
+def test_story_ttl_comes_from_the_environment_and_must_be_positive(monkeypatch):
+    assert Settings().story_config() is None  # the clusterer's own default
+    monkeypatch.setenv("NEWSMON_STORY_TTL_HOURS", "0.25")
+    assert Settings().story_config().ttl_hours == 0.25
+    monkeypatch.setenv("NEWSMON_STORY_TTL_HOURS", "0")
+    with pytest.raises(ValueError, match="story_ttl_hours"):
+        Settings()
