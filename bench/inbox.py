@@ -9,7 +9,7 @@ Timed: from the first rename until the last file was acknowledged and moved
 to ``processed/``. Figures: files/s, MB/s, time to empty the inbox.
 
 Same run, same broker: the watcher before issue 16 (``monitor/watch/files.py``
-at ``41d51a6``, read from git), which settles one file at a time, on a small
+at ``6bd8772``, read from git), which settles one file at a time, on a small
 drop (it does about 3 files/s: 10,000 files would take most of an hour), and
 the new watcher in ledger mode. Both use settle_seconds = 0.3, the default.
 """
@@ -31,7 +31,7 @@ from bench.common import REPO, Size, fmt, goal, summary, table
 from bench.corpus import make_corpus
 from bench.e2e import _broker
 
-BEFORE_COMMIT = "41d51a6"
+BEFORE_COMMIT = "6bd8772"
 LARGE_BYTES = 1024 * 1024
 SETTLE = 0.3
 
