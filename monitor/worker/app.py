@@ -86,9 +86,6 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         web_port=settings.web_port,
         producer_max_request_size=64 * 1024 * 1024,  # as large as the topics take (monitor/kafka/admin.py)
         consumer_max_fetch_size=64 * 1024 * 1024,
-        # an article makes ~39 records (35 of them changelog); batching them for 5 ms
-        # instead of one produce request each: -11 % CPU per article (README, Benchmarks)
-        producer_linger=0.005,
         datadir=str(settings.data_dir / "faust"),
         **extra,
     )
