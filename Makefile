@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup browser run test bench soak kafka-up kafka-down clean
+.PHONY: setup browser run test bench soak backfill kafka-up kafka-down clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: setup
 SOAK_MINUTES ?= 60
 soak: setup
 	$(PY) -m bench.cost --soak --rates 20 --minutes $(SOAK_MINUTES)
+
+# 100,000 articles waiting on news.raw, drained by one worker then two (bench/backfill.py); not in CI
+BACKFILL_ARTICLES ?= 100000
+backfill: setup
+	$(PY) -m bench.backfill --articles $(BACKFILL_ARTICLES)
 
 kafka-up: setup
 	$(VENV)/bin/newsmon kafka up
