@@ -22,7 +22,8 @@ class Dashboard(BaseSettings):
         "proxy (the user named by a trusted reverse proxy's header)")
     secret_file: Path | None = Field(
         default=None, description="token: its first line is the token; basic: lines of user:password")
-    secret: SecretStr | None = Field(default=None, description="the same, from the environment "
+    secret: SecretStr | None = Field(default=None, json_schema_extra={"env_only": True},
+                                     description="the same, from the environment "
                                      "(NEWSMON_DASHBOARD_SECRET; basic: user:password pairs, comma-separated)")
     proxy_header: str = Field(default="X-Forwarded-User", description="proxy: the header naming the user")
     history_hours: float = Field(default=168, gt=0, description="how far back news.alerts is read on start")

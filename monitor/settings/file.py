@@ -73,12 +73,15 @@ def load_config_file(settings_cls: type[BaseSettings], path: Path) -> dict[str, 
         field = fields.get(key) if isinstance(key, str) else None
         if field is None:
             raise ConfigError(f"{path}:{doc.key_line(key)}: unknown key {key!r}{did_you_mean(str(key), fields)}")
-        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("env_only"):
-            alternative = f" or {key}_file" if f"{key}_file" in fields else ""
-            raise ConfigError(f"{path}:{doc.key_line(key)}: {key}: a secret, not read from the file; "
-                              f"set NEWSMON_{key.upper()} in the environment{alternative}")
+        _refuse_secret(doc, (key,), field, fields, f"NEWSMON_{key.upper()}")
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings):
-            value = _under_environment(field.annotation, value)
+            nested = field.annotation
+            for sub in value if isinstance(value, dict) else ():
+                if isinstance(sub, str) and sub in nested.model_fields:
+                    prefix = str(nested.model_config.get("env_prefix") or "NEWSMON_")
+                    _refuse_secret(doc, (key, sub), nested.model_fields[sub], nested.model_fields,
+                                   f"{prefix}{sub}".upper())
+            value = _under_environment(nested, value)
         try:
             kind = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
             TypeAdapter(kind).validate_python(value)
@@ -86,6 +89,16 @@ def load_config_file(settings_cls: type[BaseSettings], path: Path) -> dict[str, 
             raise ConfigError(_describe(doc, key, value, exc)) from None
         values[_input_name(key, field)] = value
     return values
+
+
+def _refuse_secret(doc: YamlDoc, where: tuple[str, ...], field: FieldInfo, siblings: dict[str, FieldInfo],
+                   variable: str) -> None:
+    """Secrets marked ``env_only`` are never read from a file that may be committed or shared."""
+    if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("env_only"):
+        name = where[-1]
+        alternative = f" or {name}_file" if f"{name}_file" in siblings else ""
+        raise ConfigError(f"{doc.path}:{doc.key_line(*where)}: {'.'.join(where)}: a secret, not read from the "
+                          f"file; set {variable} in the environment{alternative}")
 
 
 def _under_environment(cls: type[BaseSettings], value: Any) -> Any:

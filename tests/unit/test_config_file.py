@@ -165,3 +165,25 @@ def test_story_ttl_comes_from_the_environment_and_must_be_positive(monkeypatch):
     monkeypatch.setenv("NEWSMON_STORY_TTL_HOURS", "0")
     with pytest.raises(ValueError, match="story_ttl_hours"):
         Settings()
+
+
+def test_dashboard_secret_in_the_file_is_refused_with_its_line(tmp_path):
+    write(tmp_path, """\
+        app_id: desk
+        dashboard:
+          auth: token
+          secret: s3cr3t-token
+        """)
+    refused = CliRunner().invoke(main, ["config", "show"])
+    assert refused.exit_code == 1 and "s3cr3t-token" not in refused.output
+    assert ("newsmon.yaml:4: dashboard.secret: a secret, not read from the file; "
+            "set NEWSMON_DASHBOARD_SECRET in the environment or secret_file") in refused.output
+
+    write(tmp_path, """\
+        app_id: desk
+        dashboard:
+          auth: token
+          secret_file: /run/secrets/newsmon-dashboard
+        """)
+    accepted = CliRunner().invoke(main, ["config", "show"])
+    assert accepted.exit_code == 0, accepted.output
