@@ -9,8 +9,9 @@ from functools import lru_cache
 
 import pytest
 
-from monitor.stories import StoryClusterer, StoryConfig
 from monitor.models import Article
+from monitor.stories import StoryClusterer, StoryConfig
+from monitor.stories.profile import KEY_SEP, TERM_SEP, unpack
 from tests.unit.test_tag import default_tagger, make_article, seed_article
 
 NOW = datetime(2023, 9, 13, 6, 0, tzinfo=timezone.utc)
@@ -60,7 +61,7 @@ def test_all_seeds_join_one_story_in_any_order() -> None:
         story = c.stories[story_ids.pop()]
         assert story["article_count"] == 5
         assert len(story["sources"]) == 5
-        assert story["first_article"] == order[0].id
+        assert c.record(story["id"]).first_report.article_id == order[0].id
 
 
 def test_unrelated_stories_do_not_join() -> None:
@@ -107,7 +108,7 @@ def test_published_time_wins_and_first_report_is_earliest() -> None:
     sid = c.assign(later, now=NOW + timedelta(days=30)).story_id
     assert c.assign(earlier).story_id == sid
     story = c.stories[sid]
-    assert story["first_article"] == earlier.id
+    assert c.record(sid).first_report.article_id == earlier.id
     assert story["published_min"] == pytest.approx((NOW - timedelta(hours=20)).timestamp())
     assert story["published_max"] == pytest.approx(NOW.timestamp())
 
@@ -128,7 +129,8 @@ def test_state_is_json_plain_and_compact() -> None:
     assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
     for store in (c.postings.store, c.reports):
         assert json.loads(json.dumps(dict(store))) == dict(store)
-    assert len(story["keys"]) <= c.config.story_keys and len(story["terms"]) <= c.config.story_terms
+    keys, terms = unpack(story["keys"], KEY_SEP), unpack(story["terms"], TERM_SEP)
+    assert 0 < len(keys) <= c.config.story_keys and 0 < len(terms) <= c.config.story_terms
     record = c.record(story["id"])
     assert "person:kim-jong-un" in record.entities and "person:vladimir-putin" in record.entities
 
