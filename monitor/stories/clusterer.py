@@ -27,7 +27,7 @@ A profile holds what matching needs, packed (``profile``), and nothing its
 reports already hold: ``first`` is the number of its first report, and
 ``title`` is kept only when the opening report has no title of its own.
 Fields: id, first, first_seen, updated, article_count, published_min/max,
-sources, keys, names (labels of the main names, in rank order), terms,
+sources, keys, names (labels of the main names, in rank order, tab-joined), terms,
 events (type -> places), norms, posted (keys it is indexed under), [title].
 """
 
@@ -45,7 +45,7 @@ from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
 from monitor.stories.index import StoryIndex
-from monitor.stories.profile import KEY_SEP, TERM_SEP, pack, ranked_keys, unpack
+from monitor.stories.profile import KEY_SEP, TERM_SEP, join_labels, pack, ranked_keys, split_labels, unpack
 from monitor.stories.record import (
     MAIN_NAMES,
     outlet,
@@ -123,7 +123,7 @@ def _labels(story: dict[str, Any]) -> dict[str, str]:
     if "names" not in story:  # written before packing
         return dict(story.get("labels", {}))
     named = [k for k in ranked_keys(story["keys"], KEY_SEP) if not k.startswith("e:country:")]
-    return dict(zip(named, story["names"], strict=False))
+    return dict(zip(named, split_labels(story["names"]), strict=False))
 
 
 def _add(old: dict[str, float], new: dict[str, float], keep: int) -> dict[str, float]:
@@ -273,7 +273,7 @@ class StoryClusterer:
             empty: dict[str, Any] = {
                 "id": sid, "first": 0, "first_seen": round(seen, 3), "updated": round(seen, 3),
                 "article_count": 0, "published_min": None, "published_max": None, "sources": [],
-                "keys": pack({}, KEY_SEP), "names": [], "terms": pack({}, TERM_SEP), "events": {}, "posted": [],
+                "keys": pack({}, KEY_SEP), "names": "", "terms": pack({}, TERM_SEP), "events": {}, "posted": [],
             }
             if not article.title:  # else the title is the opening report's
                 empty["title"] = story_title(article)
@@ -308,7 +308,7 @@ class StoryClusterer:
             new["terms"] = pack(_add(old_terms, feats.terms, c.story_terms), TERM_SEP)
             labels = _labels(old)
             named = [k for k in ranked_keys(new["keys"], KEY_SEP) if not k.startswith("e:country:")]
-            new["names"] = [labels.get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]]
+            new["names"] = join_labels([labels.get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]])
             new["norms"] = self._norms_now(new)
             events = dict(old["events"])
             for etype, places in feats.events.items():
@@ -338,8 +338,8 @@ class StoryClusterer:
                    for r in self.reports.get(f"{profile['id']}/{b}") or ()]
         first = profile.get("first_article")
         new["first"] = reports.index(first) if first in reports else 0
-        new["names"] = [name for _, name in sorted(
-            profile.get("labels", {}).items(), key=lambda kv: (-profile["keys"].get(kv[0], 0.0), kv[0]))]
+        new["names"] = join_labels([name for _, name in sorted(
+            profile.get("labels", {}).items(), key=lambda kv: (-profile["keys"].get(kv[0], 0.0), kv[0]))])
         new["keys"], new["terms"] = pack(profile["keys"], KEY_SEP), pack(profile["terms"], TERM_SEP)
         return new
 

@@ -19,7 +19,7 @@ from typing import Any
 from monitor.enrich.normalize import lead_title
 from monitor.models import Article, StoryRecord, StoryReport
 from monitor.stories.features import main_event, timestamp
-from monitor.stories.profile import KEY_SEP, ranked_keys
+from monitor.stories.profile import KEY_SEP, ranked_keys, split_labels
 
 EVIDENCE_CHARS = 300
 MAIN_NAMES = 10
@@ -44,9 +44,10 @@ def report_state(article: Article, seen: float) -> list[Any]:
              None if published is None else round(published, 3), ev.modality if ev else None,
              sorted({e.type for e in article.events}) or None,
              ev.evidence.sentence[:EVIDENCE_CHARS] if ev else None, article.duplicate_of]
-    while state[-1] is None:
-        state.pop()
-    return state
+    end = len(state)
+    while state[end - 1] is None:
+        end -= 1
+    return state[:end]  # a list of its own size
 
 
 def report_fields(state: list[Any] | dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +85,9 @@ def story_record(profile: dict[str, Any], reports: list[Any], status: str = "act
     first), its first report and its title (the profile's own when it holds
     them: one that does not repeat its reports takes them as arguments)."""
     ranked = ranked_keys(profile.get("keys", {}), KEY_SEP)
-    names = profile.get("names")
-    if names is None:  # a profile written before packing: labels by key
+    if "names" in profile:
+        names = split_labels(profile["names"])
+    else:  # a profile written before packing: labels by key
         labels = profile.get("labels", {})
         names = [labels[k] for k in ranked if k in labels]
     entities = [k[2:] for k in ranked if k.startswith("e:")]
