@@ -45,7 +45,16 @@ from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
 from monitor.stories.index import StoryIndex
-from monitor.stories.profile import KEY_SEP, TERM_SEP, join_labels, pack, ranked_keys, split_labels, unpack
+from monitor.stories.profile import (
+    KEY_SEP,
+    join_labels,
+    pack,
+    pack_terms,
+    ranked_keys,
+    split_labels,
+    unpack,
+    unpack_terms,
+)
 from monitor.stories.record import (
     MAIN_NAMES,
     outlet,
@@ -86,7 +95,7 @@ class StoryConfig(BaseModel):
     ])
 
 
-def _weighted(vec: dict[str, float], idf: Any) -> tuple[dict[str, float], float]:
+def _weighted(vec: dict[Any, float], idf: Any) -> tuple[dict[Any, float], float]:
     """A weight vector with each weight times the idf of its key, and its norm."""
     w = {k: v * idf(k) for k, v in vec.items()}
     return w, math.sqrt(sum(x * x for x in w.values()))
@@ -115,7 +124,7 @@ def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
 
 def _vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
     """A story's name and word vectors, unpacked."""
-    return unpack(story["keys"], KEY_SEP), unpack(story["terms"], TERM_SEP)
+    return unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
 
 
 def _labels(story: dict[str, Any]) -> dict[str, str]:
@@ -225,15 +234,17 @@ class StoryClusterer:
         if feats.index_keys is None:
             idf = self.df.table.__getitem__
             terms = heapq.nsmallest(self.config.index_terms, feats.terms,
-                                    key=lambda t: (-feats.terms[t] * idf(t), t))
-            feats.index_keys = [*feats.specific, *(f"t:{t}" for t in terms)]
+                                    key=lambda t: (-feats.terms[t] * idf(t), feats.words[t]))
+            feats.index_terms = terms
+            feats.index_keys = [*feats.specific, *(f"t:{feats.words[t]}" for t in terms)]
         return feats.index_keys
 
     def best_story(self, feats: Features, published: float | None, seen: float) -> str | None:
         idf = self.df.table.__getitem__
         lookup = {k: feats.keys[k] * idf(k) for k in feats.specific}
-        for k in self._index_keys(feats)[len(feats.specific):]:
-            lookup[k] = feats.terms[k[2:]] * idf(k[2:]) * 0.5
+        index_keys = self._index_keys(feats)
+        for k, t in zip(index_keys[len(feats.specific):], feats.index_terms or (), strict=True):
+            lookup[k] = feats.terms[t] * idf(t) * 0.5
         best, best_score = None, self.config.threshold
         query = self.query(feats)
         for sid in self.postings.candidates(lookup, self.config.candidates, self.config.candidate_floor):
@@ -273,7 +284,7 @@ class StoryClusterer:
             empty: dict[str, Any] = {
                 "id": sid, "first": 0, "first_seen": round(seen, 3), "updated": round(seen, 3),
                 "article_count": 0, "published_min": None, "published_max": None, "sources": [],
-                "keys": pack({}, KEY_SEP), "names": "", "terms": pack({}, TERM_SEP), "events": {}, "posted": [],
+                "keys": pack({}, KEY_SEP), "names": "", "terms": pack_terms({}), "events": {}, "posted": [],
             }
             if not article.title:  # else the title is the opening report's
                 empty["title"] = story_title(article)
@@ -305,7 +316,7 @@ class StoryClusterer:
         if feats is not None:
             old_keys, old_terms = _vectors(old)
             new["keys"] = pack(_add(old_keys, feats.keys, c.story_keys), KEY_SEP)
-            new["terms"] = pack(_add(old_terms, feats.terms, c.story_terms), TERM_SEP)
+            new["terms"] = pack_terms(_add(old_terms, feats.terms, c.story_terms))
             labels = _labels(old)
             named = [k for k in ranked_keys(new["keys"], KEY_SEP) if not k.startswith("e:country:")]
             new["names"] = join_labels([labels.get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]])
@@ -340,7 +351,7 @@ class StoryClusterer:
         new["first"] = reports.index(first) if first in reports else 0
         new["names"] = join_labels([name for _, name in sorted(
             profile.get("labels", {}).items(), key=lambda kv: (-profile["keys"].get(kv[0], 0.0), kv[0]))])
-        new["keys"], new["terms"] = pack(profile["keys"], KEY_SEP), pack(profile["terms"], TERM_SEP)
+        new["keys"], new["terms"] = pack(profile["keys"], KEY_SEP), pack_terms(unpack_terms(profile["terms"]))
         return new
 
     # ------------------------------------------------------------ reading

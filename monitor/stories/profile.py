@@ -12,18 +12,25 @@ the Python memory and half the JSON. Rounding a weight to 1/255 of the
 largest moves a cosine by well under 1 %; matching reads the vectors back
 as dicts. Labels (``names``) are one string too.
 
-Separators: words never hold a space; names hold spaces but never a tab,
-and entity ids hold no whitespace at all.
+Separators: names hold spaces but never a tab, and entity ids hold no
+whitespace at all.
+
+Words are stored as term ids (``term_id``: CRC-32 of the word, 4 bytes, in
+base64 like the weights): 5.3 characters a word instead of 8.5 with its
+separator. Two words of the live vocabulary (~10^5) share an id with odds
+of about 1 in 10^9 per pair; they would then count as one word, which costs
+a cosine a trace. Document frequencies count the same ids (``DocFreq``).
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
 from base64 import b64decode, b64encode
 from typing import Any
 
 LEVELS = 255
 KEY_SEP = "\t"
-TERM_SEP = " "
 
 Packed = list[Any]
 
@@ -47,6 +54,35 @@ def unpack(packed: Packed | dict[str, float], sep: str) -> dict[str, float]:
         return {}
     unit = top / LEVELS
     return {k: q * unit for k, q in zip(text.split(sep), b64decode(levels), strict=True)}
+
+
+def term_id(word: str) -> int:
+    """The id a word is stored and counted under."""
+    return zlib.crc32(word.encode("utf-8"))
+
+
+def pack_terms(weights: dict[int, float]) -> Packed:
+    """Term id -> weight as ``[base64 of the ids, the largest weight, base64 of the levels]``."""
+    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    if not ranked or ranked[0][1] <= 0:
+        return ["", 0.0, ""]
+    top = ranked[0][1]
+    ids = struct.pack(f"<{len(ranked)}I", *(k for k, _ in ranked))
+    levels = bytes(max(1, round(w / top * LEVELS)) for _, w in ranked)
+    return [b64encode(ids).decode("ascii"), round(top, 4), b64encode(levels).decode("ascii")]
+
+
+def unpack_terms(packed: Packed | dict[str, float]) -> dict[int, float]:
+    """A packed term vector as ``{term id: weight}`` (a dict is one written
+    before term ids: keyed by words)."""
+    if isinstance(packed, dict):
+        return {term_id(w): v for w, v in packed.items()}
+    ids, top, levels = packed
+    if not ids:
+        return {}
+    raw = b64decode(ids)
+    unit = top / LEVELS
+    return {k: q * unit for k, q in zip(struct.unpack(f"<{len(raw) // 4}I", raw), b64decode(levels), strict=True)}
 
 
 def ranked_keys(packed: Packed | dict[str, float], sep: str) -> list[str]:

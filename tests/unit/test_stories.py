@@ -11,7 +11,7 @@ import pytest
 
 from monitor.models import Article
 from monitor.stories import StoryClusterer, StoryConfig
-from monitor.stories.profile import KEY_SEP, TERM_SEP, unpack
+from monitor.stories.profile import KEY_SEP, unpack, unpack_terms
 from tests.unit.test_tag import default_tagger, make_article, seed_article
 
 NOW = datetime(2023, 9, 13, 6, 0, tzinfo=timezone.utc)
@@ -129,7 +129,7 @@ def test_state_is_json_plain_and_compact() -> None:
     assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
     for store in (c.postings.store, c.reports):
         assert json.loads(json.dumps(dict(store))) == dict(store)
-    keys, terms = unpack(story["keys"], KEY_SEP), unpack(story["terms"], TERM_SEP)
+    keys, terms = unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
     assert 0 < len(keys) <= c.config.story_keys and 0 < len(terms) <= c.config.story_terms
     record = c.record(story["id"])
     assert "person:kim-jong-un" in record.entities and "person:vladimir-putin" in record.entities
