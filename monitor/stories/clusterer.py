@@ -79,11 +79,11 @@ class StoryConfig(BaseModel):
     text_alone: float = Field(default=0.5, description="text similarity that joins with no shared name")
     text_with_one: float = Field(default=0.2, description="text similarity one shared name needs")
     max_keys: int = 24
-    story_keys: int = 32
+    story_keys: int = 24
     max_terms: int = 60
     story_terms: int = 80
     index_terms: int = 4
-    max_posted: int = 64
+    max_posted: int = 32
     candidates: int = Field(default=8, description="stories scored per article, the best by index evidence")
     candidate_floor: float = Field(default=0.2, description="index evidence needed, relative to the best")
     max_reports: int = Field(default=200, description="reports kept in a StoryRecord (report_count stays exact)")
