@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -48,10 +49,12 @@ from monitor.stories.index import StoryIndex
 from monitor.stories.profile import (
     KEY_SEP,
     join_labels,
+    levels,
     pack,
     pack_terms,
     ranked_keys,
     split_labels,
+    term_levels,
     unpack,
     unpack_terms,
 )
@@ -67,6 +70,7 @@ from monitor.stories.record import (
 
 REPORT_BUCKET = 25
 REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables may change under us)
+DECODED_STORIES = 256  # recently scored stories kept unpacked (a fixed ~2 MB, not one per live story)
 
 
 class StoryConfig(BaseModel):
@@ -119,12 +123,18 @@ def _current(profile: dict[str, Any] | None) -> bool:
 def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
     if len(weights) <= keep:
         return weights
-    return dict(heapq.nsmallest(keep, weights.items(), key=lambda kv: (-kv[1], kv[0])))
+    # sorted, not nsmallest: cheaper at these sizes, and packing then sorts a sorted list
+    return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
 
 
-def _vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+def _vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
     """A story's name and word vectors, unpacked."""
     return unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
+
+
+def _match_vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
+    """The same up to scale: what cosines and the stored norms are computed on."""
+    return levels(story["keys"], KEY_SEP), term_levels(story["terms"])
 
 
 def _labels(story: dict[str, Any]) -> dict[str, str]:
@@ -159,6 +169,10 @@ class StoryClusterer:
         self._sweeps = 0
         # story id -> ((report count, idf epoch), norms): for stories whose stored norms are stale
         self._norms: dict[str, tuple[tuple[int, int], list[float]]] = {}
+        # story id -> (the profile, its vectors as matching reads them): the
+        # same stories are candidates for many articles in a row
+        self._decoded: OrderedDict[str, tuple[dict[str, Any], tuple[dict[str, float], dict[int, float]]]] = (
+            OrderedDict())
 
     @classmethod
     def from_stores(cls, stores: StateStores, config: StoryConfig | None = None) -> StoryClusterer:
@@ -185,10 +199,23 @@ class StoryClusterer:
             norms = cached[1]
         return norms[0], norms[1]
 
-    def _norms_now(self, story: dict[str, Any], vectors: tuple[dict[str, float], dict[str, float]] | None = None,
-                   ) -> list[float]:
+    def _match_vectors(self, story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
+        """``_match_vectors(story)``, from a small cache (checked against the
+        profile object itself: a stored profile is replaced, never changed)."""
+        sid = story["id"]
+        hit = self._decoded.get(sid)
+        if hit is not None and hit[0] is story:
+            self._decoded.move_to_end(sid)
+            return hit[1]
+        vectors = _match_vectors(story)
+        self._decoded[sid] = (story, vectors)
+        if len(self._decoded) > DECODED_STORIES:
+            self._decoded.popitem(last=False)
+        return vectors
+
+    def _norms_now(self, story: dict[str, Any]) -> list[float]:
         idf = self.df.table.__getitem__
-        keys, terms = vectors or _vectors(story)
+        keys, terms = self._match_vectors(story)
         return [round(_weighted(keys, idf)[1], 4), round(_weighted(terms, idf)[1], 4), round(self.df.n, 1)]
 
     def score(self, story: dict[str, Any], feats: Features, query: dict[str, Any] | None = None) -> float:
@@ -206,7 +233,7 @@ class StoryClusterer:
                     if not set(places) & set(theirs):
                         return 0.0  # the same kind of event, somewhere else: another event
                     same_place = True
-        story_keys, story_terms = _vectors(story)
+        story_keys, story_terms = self._match_vectors(story)
         shared = [k for k in feats.specific if k in story_keys]
         q = query or self.query(feats)
         keys_norm, terms_norm = self._story_norms(story)
@@ -339,12 +366,12 @@ class StoryClusterer:
         return article.model_copy(update={"story_id": sid}), self._record(new)
 
     def _upgraded(self, profile: dict[str, Any]) -> dict[str, Any]:
-        """A profile written before packing, in the current form (vectors are
-        packed on the next join; ``unpack`` reads both)."""
+        """A profile written before packing, in the current form (its norms
+        are left to be recomputed: they were taken on unpacked weights)."""
         if "first_report" not in profile:
             return profile
         new = {k: v for k, v in profile.items()
-               if k not in ("first_report", "first_article", "first_source", "labels", "event_types")}
+               if k not in ("first_report", "first_article", "first_source", "labels", "event_types", "norms")}
         reports = [report_article(r) for b in range((profile["article_count"] - 1) // REPORT_BUCKET + 1)
                    for r in self.reports.get(f"{profile['id']}/{b}") or ()]
         first = profile.get("first_article")
@@ -433,5 +460,6 @@ class StoryClusterer:
                 del self.reports[key]
         self.postings.unpost(sid, story["posted"])
         self._norms.pop(sid, None)
+        self._decoded.pop(sid, None)
         del self.stories[sid]
         return record

@@ -40,9 +40,12 @@ def pack(weights: dict[str, float], sep: str) -> Packed:
     ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
     if not ranked or ranked[0][1] <= 0:
         return ["", 0.0, ""]
-    top = ranked[0][1]
-    levels = bytes(max(1, round(w / top * LEVELS)) for _, w in ranked)
-    return [sep.join(k for k, _ in ranked), round(top, 4), b64encode(levels).decode("ascii")]
+    return [sep.join(k for k, _ in ranked), round(ranked[0][1], 4), _levels(ranked)]
+
+
+def _levels(ranked: list[tuple[Any, float]]) -> str:
+    scale = LEVELS / ranked[0][1]
+    return b64encode(bytes([int(w * scale + 0.5) or 1 for _, w in ranked])).decode("ascii")
 
 
 def unpack(packed: Packed | dict[str, float], sep: str) -> dict[str, float]:
@@ -53,7 +56,15 @@ def unpack(packed: Packed | dict[str, float], sep: str) -> dict[str, float]:
     if not text:
         return {}
     unit = top / LEVELS
-    return {k: q * unit for k, q in zip(text.split(sep), b64decode(levels), strict=True)}
+    return dict(zip(text.split(sep), [q * unit for q in b64decode(levels)], strict=True))
+
+
+def levels(packed: Packed | dict[str, float], sep: str) -> dict[str, float]:
+    """``unpack`` without the scale: weights in 1/255 of the largest (a
+    cosine does not change with the scale; this is what matching reads)."""
+    if isinstance(packed, dict):
+        return packed
+    return dict(zip(packed[0].split(sep), b64decode(packed[2]), strict=True)) if packed[0] else {}
 
 
 def term_id(word: str) -> int:
@@ -66,10 +77,8 @@ def pack_terms(weights: dict[int, float]) -> Packed:
     ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
     if not ranked or ranked[0][1] <= 0:
         return ["", 0.0, ""]
-    top = ranked[0][1]
     ids = struct.pack(f"<{len(ranked)}I", *(k for k, _ in ranked))
-    levels = bytes(max(1, round(w / top * LEVELS)) for _, w in ranked)
-    return [b64encode(ids).decode("ascii"), round(top, 4), b64encode(levels).decode("ascii")]
+    return [b64encode(ids).decode("ascii"), round(ranked[0][1], 4), _levels(ranked)]
 
 
 def unpack_terms(packed: Packed | dict[str, float]) -> dict[int, float]:
@@ -82,7 +91,17 @@ def unpack_terms(packed: Packed | dict[str, float]) -> dict[int, float]:
         return {}
     raw = b64decode(ids)
     unit = top / LEVELS
-    return {k: q * unit for k, q in zip(struct.unpack(f"<{len(raw) // 4}I", raw), b64decode(levels), strict=True)}
+    return dict(zip(struct.unpack(f"<{len(raw) // 4}I", raw), [q * unit for q in b64decode(levels)], strict=True))
+
+
+def term_levels(packed: Packed | dict[str, float]) -> dict[int, float]:
+    """``unpack_terms`` without the scale (see ``levels``)."""
+    if isinstance(packed, dict):
+        return unpack_terms(packed)
+    if not packed[0]:
+        return {}
+    raw = b64decode(packed[0])
+    return dict(zip(struct.unpack(f"<{len(raw) // 4}I", raw), b64decode(packed[2]), strict=True))
 
 
 def ranked_keys(packed: Packed | dict[str, float], sep: str) -> list[str]:

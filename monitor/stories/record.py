@@ -72,7 +72,7 @@ def _dt(ts: float) -> datetime:
 
 
 def story_report(state: list[Any] | dict[str, Any]) -> StoryReport:
-    data = dict(report_fields(state))
+    data = dict(state) if isinstance(state, dict) else report_fields(state)
     data["seen_at"] = _dt(data["seen_at"])
     if data.get("published") is not None:
         data["published"] = _dt(data["published"])
