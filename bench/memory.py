@@ -113,13 +113,16 @@ def run(size: Size) -> dict[str, Any]:
 
     return {
         "articles": n, "per_day": PER_DAY, "checkpoints": points, "base_rss_mb": base_rss,
-        "bytes_per_article": {**per_article, "dedup": dedup_b, "stories": story_b, "total": total_b},
+        # per store, then sums (named apart: "stories" is the store of story profiles)
+        "bytes_per_article": {**per_article, "dedup_total": dedup_b, "stories_total": story_b, "total": total_b},
         "at_1m_gib": {"dedup": dedup_b * 1e6 / 2**30, "stories": story_b * 1e6 / 2**30,
                       "total": total_b * 1e6 / 2**30},
         "rss_mb_per_1000": rss_slope * 1000, "rss_mb_at_100k_fitted": rss_100k, "articles_per_s": rate,
         "headline": [
             ["state per article", f"{total_b:,.0f} B (dedup {dedup_b:,.0f}, stories {story_b:,.0f}, "
                                   f"rules {per_article['rules']:,.0f})"],
+            ["story state per article", f"{story_b:,.0f} B (" + ", ".join(
+                f"{k} {per_article[k]:,.0f}" for k in story_names) + ")"],
             ["state at 1M articles", f"{total_b * 1e6 / 2**30:.2f} GiB (dedup {dedup_b * 1e6 / 2**30:.2f}, "
                                      f"stories {story_b * 1e6 / 2**30:.2f})"],
             ["process RSS", f"{points[-1]['rss_mb']:.0f} MB after {n:,}; {rss_100k:.0f} MB at 100k (fitted)"],

@@ -22,12 +22,20 @@ State (all JSON-plain, always replaced, never mutated in place):
 bucket of ``REPORT_BUCKET`` reports; ``story_df`` online document frequencies.
 A report costs 3 writes (profile, article index, report bucket) plus one per
 key new to the story; document frequencies are written on the TTL sweep.
+
+A profile holds what matching needs, packed (``profile``), and nothing its
+reports already hold: ``first`` is the number of its first report, and
+``title`` is kept only when the opening report has no title of its own.
+Fields: id, first, first_seen, updated, article_count, published_min/max,
+sources, keys, names (labels of the main names, in rank order, tab-joined), terms,
+events (type -> places), norms, posted (keys it is indexed under), [title].
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -38,10 +46,31 @@ from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
 from monitor.stories.index import StoryIndex
-from monitor.stories.record import MAIN_NAMES, outlet, report_state, story_record, story_title
+from monitor.stories.profile import (
+    KEY_SEP,
+    join_labels,
+    levels,
+    pack,
+    pack_terms,
+    ranked_keys,
+    split_labels,
+    term_levels,
+    unpack,
+    unpack_terms,
+)
+from monitor.stories.record import (
+    MAIN_NAMES,
+    outlet,
+    report_article,
+    report_fields,
+    report_state,
+    story_record,
+    story_title,
+)
 
 REPORT_BUCKET = 25
 REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables may change under us)
+DECODED_STORIES = 256  # recently scored stories kept unpacked (a fixed ~2 MB, not one per live story)
 
 
 class StoryConfig(BaseModel):
@@ -54,11 +83,11 @@ class StoryConfig(BaseModel):
     text_alone: float = Field(default=0.5, description="text similarity that joins with no shared name")
     text_with_one: float = Field(default=0.2, description="text similarity one shared name needs")
     max_keys: int = 24
-    story_keys: int = 32
+    story_keys: int = 24
     max_terms: int = 60
     story_terms: int = 80
     index_terms: int = 4
-    max_posted: int = 64
+    max_posted: int = 32
     candidates: int = Field(default=8, description="stories scored per article, the best by index evidence")
     candidate_floor: float = Field(default=0.2, description="index evidence needed, relative to the best")
     max_reports: int = Field(default=200, description="reports kept in a StoryRecord (report_count stays exact)")
@@ -70,7 +99,7 @@ class StoryConfig(BaseModel):
     ])
 
 
-def _weighted(vec: dict[str, float], idf: Any) -> tuple[dict[str, float], float]:
+def _weighted(vec: dict[Any, float], idf: Any) -> tuple[dict[Any, float], float]:
     """A weight vector with each weight times the idf of its key, and its norm."""
     w = {k: v * idf(k) for k, v in vec.items()}
     return w, math.sqrt(sum(x * x for x in w.values()))
@@ -93,9 +122,27 @@ def _current(profile: dict[str, Any] | None) -> bool:
 
 def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
     if len(weights) <= keep:
-        return {k: round(w, 3) for k, w in weights.items()}
-    top = heapq.nsmallest(keep, weights.items(), key=lambda kv: (-kv[1], kv[0]))
-    return {k: round(w, 3) for k, w in top}
+        return weights
+    # sorted, not nsmallest: cheaper at these sizes, and packing then sorts a sorted list
+    return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
+
+
+def _vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
+    """A story's name and word vectors, unpacked."""
+    return unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
+
+
+def _match_vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
+    """The same up to scale: what cosines and the stored norms are computed on."""
+    return levels(story["keys"], KEY_SEP), term_levels(story["terms"])
+
+
+def _labels(story: dict[str, Any]) -> dict[str, str]:
+    """Main name key -> display label."""
+    if "names" not in story:  # written before packing
+        return dict(story.get("labels", {}))
+    named = [k for k in ranked_keys(story["keys"], KEY_SEP) if not k.startswith("e:country:")]
+    return dict(zip(named, split_labels(story["names"]), strict=False))
 
 
 def _add(old: dict[str, float], new: dict[str, float], keep: int) -> dict[str, float]:
@@ -122,6 +169,10 @@ class StoryClusterer:
         self._sweeps = 0
         # story id -> ((report count, idf epoch), norms): for stories whose stored norms are stale
         self._norms: dict[str, tuple[tuple[int, int], list[float]]] = {}
+        # story id -> (the profile, its vectors as matching reads them): the
+        # same stories are candidates for many articles in a row
+        self._decoded: OrderedDict[str, tuple[dict[str, Any], tuple[dict[str, float], dict[int, float]]]] = (
+            OrderedDict())
 
     @classmethod
     def from_stores(cls, stores: StateStores, config: StoryConfig | None = None) -> StoryClusterer:
@@ -148,10 +199,24 @@ class StoryClusterer:
             norms = cached[1]
         return norms[0], norms[1]
 
+    def _match_vectors(self, story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
+        """``_match_vectors(story)``, from a small cache (checked against the
+        profile object itself: a stored profile is replaced, never changed)."""
+        sid = story["id"]
+        hit = self._decoded.get(sid)
+        if hit is not None and hit[0] is story:
+            self._decoded.move_to_end(sid)
+            return hit[1]
+        vectors = _match_vectors(story)
+        self._decoded[sid] = (story, vectors)
+        if len(self._decoded) > DECODED_STORIES:
+            self._decoded.popitem(last=False)
+        return vectors
+
     def _norms_now(self, story: dict[str, Any]) -> list[float]:
         idf = self.df.table.__getitem__
-        return [round(_weighted(story["keys"], idf)[1], 4), round(_weighted(story["terms"], idf)[1], 4),
-                round(self.df.n, 1)]
+        keys, terms = self._match_vectors(story)
+        return [round(_weighted(keys, idf)[1], 4), round(_weighted(terms, idf)[1], 4), round(self.df.n, 1)]
 
     def score(self, story: dict[str, Any], feats: Features, query: dict[str, Any] | None = None) -> float:
         """How well an article's evidence fits a story; 0 when it must not join.
@@ -168,11 +233,11 @@ class StoryClusterer:
                     if not set(places) & set(theirs):
                         return 0.0  # the same kind of event, somewhere else: another event
                     same_place = True
-        story_keys = story["keys"]
+        story_keys, story_terms = self._match_vectors(story)
         shared = [k for k in feats.specific if k in story_keys]
         q = query or self.query(feats)
         keys_norm, terms_norm = self._story_norms(story)
-        text = _cosine(q["terms"], story["terms"], terms_norm, self.df.table.__getitem__)
+        text = _cosine(q["terms"], story_terms, terms_norm, self.df.table.__getitem__)
         if not (len(shared) >= 2 or (shared and text >= c.text_with_one) or text >= c.text_alone):
             return 0.0
         names = _cosine(q["keys"], story_keys, keys_norm, self.df.table.__getitem__)
@@ -196,15 +261,17 @@ class StoryClusterer:
         if feats.index_keys is None:
             idf = self.df.table.__getitem__
             terms = heapq.nsmallest(self.config.index_terms, feats.terms,
-                                    key=lambda t: (-feats.terms[t] * idf(t), t))
-            feats.index_keys = [*feats.specific, *(f"t:{t}" for t in terms)]
+                                    key=lambda t: (-feats.terms[t] * idf(t), feats.words[t]))
+            feats.index_terms = terms
+            feats.index_keys = [*feats.specific, *(f"t:{feats.words[t]}" for t in terms)]
         return feats.index_keys
 
     def best_story(self, feats: Features, published: float | None, seen: float) -> str | None:
         idf = self.df.table.__getitem__
         lookup = {k: feats.keys[k] * idf(k) for k in feats.specific}
-        for k in self._index_keys(feats)[len(feats.specific):]:
-            lookup[k] = feats.terms[k[2:]] * idf(k[2:]) * 0.5
+        index_keys = self._index_keys(feats)
+        for k, t in zip(index_keys[len(feats.specific):], feats.index_terms or (), strict=True):
+            lookup[k] = feats.terms[t] * idf(t) * 0.5
         best, best_score = None, self.config.threshold
         query = self.query(feats)
         for sid in self.postings.candidates(lookup, self.config.candidates, self.config.candidate_floor):
@@ -231,8 +298,7 @@ class StoryClusterer:
         published = timestamp(article.published)
         known = self.index.get(article.id)
         if known and _current(self.stories.get(known)):
-            profile = self.stories[known]
-            return article.model_copy(update={"story_id": known}), story_record(profile, self.latest_reports(profile))
+            return article.model_copy(update={"story_id": known}), self._record(self.stories[known])
         if article.duplicate_of:
             sid = self.index.get(article.duplicate_of)
             if sid and _current(self.stories.get(sid)):
@@ -242,12 +308,13 @@ class StoryClusterer:
         self.df.add([*feats.keys, *feats.terms], published or seen)
         if sid is None:  # a new story: its empty profile is only ever written filled
             sid = stable_id("story", article.id)
-            empty = {
-                "id": sid, "title": story_title(article), "first_article": article.id,
-                "first_source": outlet(article), "first_seen": seen, "updated": seen, "article_count": 0,
-                "published_min": published, "published_max": published, "sources": [],
-                "keys": {}, "labels": {}, "terms": {}, "events": {}, "event_types": [], "posted": [],
+            empty: dict[str, Any] = {
+                "id": sid, "first": 0, "first_seen": round(seen, 3), "updated": round(seen, 3),
+                "article_count": 0, "published_min": None, "published_max": None, "sources": [],
+                "keys": pack({}, KEY_SEP), "names": "", "terms": pack_terms({}), "events": {}, "posted": [],
             }
+            if not article.title:  # else the title is the opening report's
+                empty["title"] = story_title(article)
             return self._join(sid, article, seen, published, feats, empty)
         return self._join(sid, article, seen, published, feats)
 
@@ -257,34 +324,34 @@ class StoryClusterer:
         given): write back a new profile (never mutate the stored one), its
         report, its index entries."""
         c = self.config
-        old = old if old is not None else self.stories[sid]
+        old = old if old is not None else self._upgraded(self.stories[sid])
         new = dict(old)
         n = old["article_count"]
         new["article_count"] = n + 1
         source = outlet(article)
         if source not in old["sources"] and len(old["sources"]) < c.max_sources:
             new["sources"] = [*old["sources"], source]
-        new["updated"] = max(old["updated"], seen)
+        new["updated"] = max(old["updated"], round(seen, 3))
         report = report_state(article, seen)
-        if n == 0:
-            new["first_report"] = report
         if published is not None:
+            published = round(published, 3)
             lo, hi = old.get("published_min"), old.get("published_max")
             new["published_min"] = published if lo is None else min(lo, published)
             new["published_max"] = published if hi is None else max(hi, published)
             if lo is not None and published < lo:  # an earlier report arrived late
-                new.update(first_article=article.id, first_source=source, first_report=report)
+                new["first"] = n
         if feats is not None:
-            new["keys"] = _add(old["keys"], feats.keys, c.story_keys)
-            named = [k for k in sorted(new["keys"], key=lambda k: -new["keys"][k]) if not k.startswith("e:country:")]
-            new["labels"] = {k: old["labels"].get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]}
-            new["terms"] = _add(old["terms"], feats.terms, c.story_terms)
+            old_keys, old_terms = _vectors(old)
+            new["keys"] = pack(_add(old_keys, feats.keys, c.story_keys), KEY_SEP)
+            new["terms"] = pack_terms(_add(old_terms, feats.terms, c.story_terms))
+            labels = _labels(old)
+            named = [k for k in ranked_keys(new["keys"], KEY_SEP) if not k.startswith("e:country:")]
+            new["names"] = join_labels([labels.get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]])
             new["norms"] = self._norms_now(new)
             events = dict(old["events"])
             for etype, places in feats.events.items():
                 events[etype] = sorted(set(events.get(etype, ())) | set(places))[:8]
             new["events"] = events
-            new["event_types"] = sorted(events)
             fresh = [k for k in self._index_keys(feats) if k not in old["posted"]]
             fresh = fresh[:max(0, c.max_posted - len(old["posted"]))]
             if fresh:
@@ -296,7 +363,23 @@ class StoryClusterer:
         self.index[article.id] = sid
         if self._expiry is not None:
             heapq.heappush(self._expiry, (new["updated"], sid))
-        return article.model_copy(update={"story_id": sid}), story_record(new, self.latest_reports(new))
+        return article.model_copy(update={"story_id": sid}), self._record(new)
+
+    def _upgraded(self, profile: dict[str, Any]) -> dict[str, Any]:
+        """A profile written before packing, in the current form (its norms
+        are left to be recomputed: they were taken on unpacked weights)."""
+        if "first_report" not in profile:
+            return profile
+        new = {k: v for k, v in profile.items()
+               if k not in ("first_report", "first_article", "first_source", "labels", "event_types", "norms")}
+        reports = [report_article(r) for b in range((profile["article_count"] - 1) // REPORT_BUCKET + 1)
+                   for r in self.reports.get(f"{profile['id']}/{b}") or ()]
+        first = profile.get("first_article")
+        new["first"] = reports.index(first) if first in reports else 0
+        new["names"] = join_labels([name for _, name in sorted(
+            profile.get("labels", {}).items(), key=lambda kv: (-profile["keys"].get(kv[0], 0.0), kv[0]))])
+        new["keys"], new["terms"] = pack(profile["keys"], KEY_SEP), pack_terms(unpack_terms(profile["terms"]))
+        return new
 
     # ------------------------------------------------------------ reading
 
@@ -309,9 +392,26 @@ class StoryClusterer:
             out.extend(self.reports.get(f"{profile['id']}/{b}") or [])
         return out[-cap:] if count else []
 
+    def _report_at(self, profile: dict[str, Any], i: int, latest: list[Any]) -> Any:
+        """Report number ``i`` of a story (``latest``: its latest reports, read already)."""
+        count = profile["article_count"]
+        offset = i - (count - len(latest))
+        if 0 <= offset < len(latest):
+            return latest[offset]
+        bucket = self.reports.get(f"{profile['id']}/{i // REPORT_BUCKET}") or []
+        return bucket[i % REPORT_BUCKET] if i % REPORT_BUCKET < len(bucket) else (latest or [None])[0]
+
+    def _record(self, profile: dict[str, Any], status: str = "active") -> StoryRecord:
+        latest = self.latest_reports(profile)
+        if "first_report" in profile:  # written before packing: holds it all
+            return story_record(profile, latest, status)
+        first = self._report_at(profile, profile.get("first", 0), latest)
+        title = profile.get("title") or report_fields(self._report_at(profile, 0, latest)).get("title")
+        return story_record(profile, latest, status, first_report=first, title=title)
+
     def record(self, sid: str, status: str = "active") -> StoryRecord | None:
         profile = self.stories.get(sid)
-        return story_record(profile, self.latest_reports(profile), status) if profile else None
+        return self._record(profile, status) if profile else None
 
     # -------------------------------------------------------------- expiry
 
@@ -350,15 +450,16 @@ class StoryClusterer:
         del self.stories[sid]
 
     def _close(self, sid: str, story: dict[str, Any]) -> StoryRecord:
-        record = story_record(story, self.latest_reports(story), "closed")
+        record = self._record(story, "closed")
         for b in range((story["article_count"] - 1) // REPORT_BUCKET + 1):
             key = f"{sid}/{b}"
             for report in self.reports.get(key) or ():
-                if self.index.get(report["article_id"]) == sid:
-                    del self.index[report["article_id"]]
+                if self.index.get(aid := report_article(report)) == sid:
+                    del self.index[aid]
             if key in self.reports:
                 del self.reports[key]
         self.postings.unpost(sid, story["posted"])
         self._norms.pop(sid, None)
+        self._decoded.pop(sid, None)
         del self.stories[sid]
         return record

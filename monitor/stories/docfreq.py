@@ -5,6 +5,8 @@ reports proves a lot. Counts decay with a half-life (stream time), so the
 weights follow what the news is about now, and a term that stops appearing
 fades out of the table (which keeps it bounded).
 
+Terms are name keys (``e:...``, ``n:...``) and the ids of words
+(``profile.term_id``, stored as ``#<hex>``: JSON keys are strings).
 Counting is done in memory and persisted in ``SHARDS`` records of the
 ``story_df`` store (``meta`` -> {"n", "t"}; ``s<k>`` -> {term: count}) on
 ``flush`` (the pipeline calls it with every TTL sweep: SHARDS + 1 writes per
@@ -20,6 +22,9 @@ import zlib
 from collections.abc import Iterable
 
 from monitor.state import Store
+from monitor.stories.profile import term_id
+
+Term = str | int
 
 SHARDS = 64
 HALF_LIFE_S = 7 * 86400.0
@@ -30,17 +35,27 @@ REFRESH = 50  # documents between idf recomputations (sooner while the stream is
 class _IdfTable(dict):
     """term -> idf, computed on first lookup (a plain dict lookup after that)."""
 
-    def __init__(self, counts: dict[str, float], n: float) -> None:
+    def __init__(self, counts: dict[Term, float], n: float) -> None:
         super().__init__()
         self.counts, self.log_n1 = counts, math.log(n + 1.0)
 
-    def __missing__(self, term: str) -> float:
+    def __missing__(self, term: Term) -> float:
         value = self[term] = self.log_n1 - math.log(self.counts.get(term, 0.0) + 1.0) + 1.0
         return value
 
 
-def _shard(term: str) -> str:
-    return f"s{zlib.crc32(term.encode('utf-8')) % SHARDS}"
+def _shard(term: Term) -> str:
+    return f"s{(term if isinstance(term, int) else zlib.crc32(term.encode('utf-8'))) % SHARDS}"
+
+
+def _stored(term: Term) -> str:
+    return f"#{term:x}" if isinstance(term, int) else term
+
+
+def _loaded(key: str) -> Term:
+    if key.startswith("#"):
+        return int(key[1:], 16)
+    return key if ":" in key else term_id(key)  # a bare word: counted before term ids
 
 
 class DocFreq:
@@ -49,7 +64,7 @@ class DocFreq:
     def __init__(self, store: Store, half_life_s: float = HALF_LIFE_S) -> None:
         self.store = store
         self.half_life_s = half_life_s
-        self._counts: dict[str, float] | None = None
+        self._counts: dict[Term, float] | None = None
         self._n = 0.0
         self._t: float | None = None  # stream time the counts are decayed to
         self._changed = False  # counted documents since the last flush
@@ -60,11 +75,13 @@ class DocFreq:
         self._since_refresh = 0
         self._refreshed_n = 0.0
 
-    def _load(self) -> dict[str, float]:
+    def _load(self) -> dict[Term, float]:
         if self._counts is None:
-            counts: dict[str, float] = {}
+            counts: dict[Term, float] = {}
             for k in range(SHARDS):
-                counts.update(self.store.get(f"s{k}") or {})
+                for key, c in (self.store.get(f"s{k}") or {}).items():
+                    term = _loaded(key)
+                    counts[term] = counts.get(term, 0.0) + c
             meta = self.store.get("meta") or {}
             self._counts, self._n, self._t = counts, float(meta.get("n", 0.0)), meta.get("t")
         return self._counts
@@ -74,10 +91,10 @@ class DocFreq:
         self._load()
         return self._n
 
-    def count(self, term: str) -> float:
+    def count(self, term: Term) -> float:
         return self._load().get(term, 0.0)
 
-    def idf(self, term: str) -> float:
+    def idf(self, term: Term) -> float:
         """log((N + 1) / (df + 1)) + 1: > 1 for any term, 1 for one in every document."""
         return self.table[term]
 
@@ -94,7 +111,7 @@ class DocFreq:
         self.epoch += 1
         self._since_refresh = 0
 
-    def add(self, terms: Iterable[str], t: float) -> None:
+    def add(self, terms: Iterable[Term], t: float) -> None:
         counts = self._load()
         if self._t is None:
             self._t = t
@@ -128,7 +145,7 @@ class DocFreq:
             return 0
         shards: dict[str, dict[str, float]] = {f"s{k}": {} for k in range(SHARDS)}
         for term, c in counts.items():
-            shards[_shard(term)][term] = round(c, 3)
+            shards[_shard(term)][_stored(term)] = round(c, 3)
         for s, values in shards.items():
             self.store[s] = values
         self.store["meta"] = {"n": round(self._n, 3), "t": self._t}

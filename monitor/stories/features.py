@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from monitor.models import Article, EventTag
+from monitor.stories.profile import term_id
 
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _ASCII_TOKEN = re.compile(r"[A-Za-z]{3,}")
@@ -55,15 +56,17 @@ def timestamp(dt: datetime | None) -> float | None:
 @dataclass
 class Features:
     """One article's evidence. ``keys``: index key -> salience x kind factor
-    (``e:<entity id>``, ``n:<folded name>``); ``terms``: word -> sub-linear
-    tf; ``events``: current event type -> location ids; ``labels``: key ->
-    display name."""
+    (``e:<entity id>``, ``n:<folded name>``); ``terms``: term id (of a word,
+    ``term_id``) -> sub-linear tf; ``words``: term id -> word; ``events``:
+    current event type -> location ids; ``labels``: key -> display name."""
 
     keys: dict[str, float] = field(default_factory=dict)
-    terms: dict[str, float] = field(default_factory=dict)
+    terms: dict[int, float] = field(default_factory=dict)
+    words: dict[int, str] = field(default_factory=dict)
     events: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     index_keys: list[str] | None = None  # set by the clusterer, once
+    index_terms: list[int] | None = None  # the term ids among them
 
     @property
     def specific(self) -> list[str]:
@@ -131,5 +134,7 @@ def article_events(article: Article) -> dict[str, list[str]]:
 
 def features(article: Article, max_keys: int = 24, max_terms: int = 60) -> Features:
     keys, labels = article_keys(article, max_keys)
-    return Features(keys=keys, terms=article_terms(article, max_terms), events=article_events(article),
-                    labels=labels)
+    terms = article_terms(article, max_terms)
+    words = {term_id(w): w for w in terms}
+    return Features(keys=keys, terms={i: terms[w] for i, w in words.items()}, words=words,
+                    events=article_events(article), labels=labels)

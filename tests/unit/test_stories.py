@@ -9,8 +9,9 @@ from functools import lru_cache
 
 import pytest
 
-from monitor.stories import StoryClusterer, StoryConfig
 from monitor.models import Article
+from monitor.stories import StoryClusterer, StoryConfig
+from monitor.stories.profile import KEY_SEP, unpack, unpack_terms
 from tests.unit.test_tag import default_tagger, make_article, seed_article
 
 NOW = datetime(2023, 9, 13, 6, 0, tzinfo=timezone.utc)
@@ -60,7 +61,7 @@ def test_all_seeds_join_one_story_in_any_order() -> None:
         story = c.stories[story_ids.pop()]
         assert story["article_count"] == 5
         assert len(story["sources"]) == 5
-        assert story["first_article"] == order[0].id
+        assert c.record(story["id"]).first_report.article_id == order[0].id
 
 
 def test_unrelated_stories_do_not_join() -> None:
@@ -107,7 +108,7 @@ def test_published_time_wins_and_first_report_is_earliest() -> None:
     sid = c.assign(later, now=NOW + timedelta(days=30)).story_id
     assert c.assign(earlier).story_id == sid
     story = c.stories[sid]
-    assert story["first_article"] == earlier.id
+    assert c.record(sid).first_report.article_id == earlier.id
     assert story["published_min"] == pytest.approx((NOW - timedelta(hours=20)).timestamp())
     assert story["published_max"] == pytest.approx(NOW.timestamp())
 
@@ -128,7 +129,8 @@ def test_state_is_json_plain_and_compact() -> None:
     assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
     for store in (c.postings.store, c.reports):
         assert json.loads(json.dumps(dict(store))) == dict(store)
-    assert len(story["keys"]) <= c.config.story_keys and len(story["terms"]) <= c.config.story_terms
+    keys, terms = unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
+    assert 0 < len(keys) <= c.config.story_keys and 0 < len(terms) <= c.config.story_terms
     record = c.record(story["id"])
     assert "person:kim-jong-un" in record.entities and "person:vladimir-putin" in record.entities
 
@@ -152,3 +154,59 @@ def test_expire() -> None:
     assert "seed-000" not in c.index and c.index["iran"] == fresh.story_id
     assert c.expire(NOW + timedelta(hours=60)) == []
     assert not any(old.story_id in {sid for sid, _ in entries} for entries in c.postings.store.values())
+
+
+def test_a_story_stored_before_packing_still_joins_and_reports_the_same() -> None:
+    """A worker upgraded over a changelog written by the unpacked profile
+    format (dict vectors keyed by words, its first report inside) reads it."""
+    from monitor.stories.features import article_terms, features
+    from monitor.stories.record import report_fields, report_state, story_title
+
+    first, later = tagged_seed("000"), tagged_seed("001")
+    c = clusterer()
+    feats = features(first)
+    seen = NOW.timestamp()
+    report = report_fields(report_state(first, seen))
+    c.stories["old"] = {
+        "id": "old", "title": story_title(first), "first_article": first.id, "first_source": first.source,
+        "first_seen": seen, "updated": seen, "article_count": 1, "published_min": None,
+        "published_max": None, "sources": [first.source], "keys": feats.keys,
+        "labels": {k: feats.labels[k] for k in list(feats.keys)[:10]}, "terms": article_terms(first),
+        "events": feats.events, "event_types": sorted(feats.events), "posted": list(feats.specific),
+        "first_report": report,
+    }
+    c.reports["old/0"] = [report]
+    c.index[first.id] = "old"
+    c.postings.post("old", feats.specific, seen)
+    c.df.add([*feats.keys, *feats.terms], seen)
+
+    assert c.record("old").first_report.article_id == first.id
+    assert c.assign(later, now=NOW).story_id == "old"
+    record = c.record("old")
+    assert record.report_count == 2 and record.title == story_title(first) != ""
+    assert [r.article_id for r in record.reports] == [first.id, later.id]
+    assert record.first_report.article_id == first.id and record.names
+    assert "first_report" not in c.stories["old"]
+
+
+def test_document_frequencies_counted_by_word_are_read_by_term_id() -> None:
+    from monitor.stories.docfreq import DocFreq
+    from monitor.stories.profile import term_id
+
+    df = DocFreq({"s1": {"quarry": 3.0, "n:ivo marek": 2.0}, "meta": {"n": 5.0, "t": 0.0}})
+    assert df.count(term_id("quarry")) == 3.0 and df.count("n:ivo marek") == 2.0
+
+
+def test_title_and_first_report_come_from_the_opening_report_past_the_report_cap() -> None:
+    c = clusterer(max_reports=3)
+    seed = tagged_seed("002")
+    opening = seed.model_copy(update={"id": "open", "title": "Opening headline", "published": NOW})
+    sid = c.assign(opening, now=NOW).story_id
+    for i in range(30):  # 30 later reports: the opening one leaves the record's report list
+        copy = seed.model_copy(update={"id": f"r{i}", "title": f"Report {i}", "published": NOW + timedelta(minutes=i)})
+        assert c.assign(copy, now=NOW).story_id == sid
+    early = seed.model_copy(update={"id": "early", "title": "Earlier report", "published": NOW - timedelta(hours=1)})
+    assert c.assign(early, now=NOW).story_id == sid
+    record = c.record(sid)
+    assert record.title == "Opening headline" and record.first_report.article_id == "early"
+    assert [r.article_id for r in record.reports] == ["r28", "r29", "early"] and record.report_count == 32
