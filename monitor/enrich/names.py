@@ -390,21 +390,38 @@ def _is_month_may(text: str, start: int, end: int) -> bool:
     return bool(before and (before[-1].lower() in _MAY_CUES or before[-1].isdigit())) or after[:1].isdigit()
 
 
-def _context_votes(stat: _Stat, piece: _Piece, text: str, start: int, end: int) -> None:
-    """Cheap cues around one mention: "in X" (place), "leader X", "X said" (person)."""
-    votes = stat.votes
-    before = text[max(0, start - 12):start].rsplit(None, 1)
-    prev = before[-1] if before and not text[start - 1:start].isalnum() else ""
+@lru_cache(maxsize=8192)
+def _vote_before(window: str) -> tuple[str, int] | None:
+    """The kind the word before a name votes for: "in X" (place), "leader X"
+    (person). ``window``: the 12 characters before the name (news repeats
+    them: "said on ", " visit to ", so the answer is cached)."""
+    before = window.rsplit(None, 1)
+    prev = before[-1] if before and not window[-1:].isalnum() else ""
     if prev:
         lp = prev.lower()
         if lp in _PLACE_CUES:
-            votes["place"] = votes.get("place", 0) + 1
-        elif prev.islower() and (lp.rstrip(".,"),) in _TITLES:
-            votes["person"] = votes.get("person", 0) + 2  # "leader Kim Jong Un", "spokesman Dmitry Peskov"
-    if piece.words >= 2:
-        after = text[end:end + 12].lstrip(" ,").split(None, 1)
-        if after and after[0].lower() in _PERSON_CUES:
-            votes["person"] = votes.get("person", 0) + 1
+            return "place", 1
+        if prev.islower() and (lp.rstrip(".,"),) in _TITLES:
+            return "person", 2  # "leader Kim Jong Un", "spokesman Dmitry Peskov"
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _person_after(window: str) -> bool:
+    """Whether the 12 characters after a name of two words or more start
+    with a person cue ("X said")."""
+    after = window.lstrip(" ,").split(None, 1)
+    return bool(after) and after[0].lower() in _PERSON_CUES
+
+
+def _context_votes(stat: _Stat, piece: _Piece, text: str, start: int, end: int) -> None:
+    """Cheap cues around one mention: "in X" (place), "leader X", "X said" (person)."""
+    votes = stat.votes
+    vote = _vote_before(text[max(0, start - 12):start])
+    if vote is not None:
+        votes[vote[0]] = votes.get(vote[0], 0) + vote[1]
+    if piece.words >= 2 and _person_after(text[end:end + 12]):
+        votes["person"] = votes.get("person", 0) + 1
 
 
 def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -> list[NameTag]:
@@ -521,10 +538,14 @@ def _fold_short_forms(stats: dict[str, _Stat], places: frozenset[str]) -> None:
 
 def _display(s: _Stat) -> str:
     """The most complete surface form: most words, then most frequent."""
+    if len(s.surfaces) == 1:
+        return next(iter(s.surfaces))
     return min(s.surfaces, key=lambda f: (-len(f.split()), -s.surfaces[f], f))
 
 
 def _kind(s: _Stat) -> str:
     if not s.votes:
         return "person" if s.plain else "other"  # "Matt Smith", "W. Mark Felt": plain words
+    if len(s.votes) == 1:
+        return next(iter(s.votes))
     return min(s.votes.items(), key=lambda kv: (-kv[1], kv[0]))[0]

@@ -299,34 +299,29 @@ def _title_like(s: str) -> bool:
     return 0 < len(words) <= _TITLE_LIKE_MAX_WORDS and not s.rstrip("”\"'’ ").endswith((".", ";", ":", ","))
 
 
-def _is_css_or_js(s: str) -> bool:
+def _is_css(s: str) -> bool:
     # a selector or brace line holds a brace (or is "@media ..."), a declaration a ";"
     return bool((("{" in s or "}" in s or s.startswith("@media")) and _CSS_SELECTOR.match(s))
-                or (";" in s and _CSS_DECL.match(s)) or _JS_LINE.match(s) or s.endswith("-->"))
+                or (";" in s and _CSS_DECL.match(s)) or s.endswith("-->"))
 
 
 def _is_caption(s: str) -> bool:
-    """A photo caption: starts with a 'view larger image' widget, or talks
-    about 'this photo'/'(L)' AND ends with a credit like '(Yonhap)'."""
-    if _VIEW_LARGER.match(s):
-        return True
+    """A photo caption that talks about 'this photo'/'(L)' AND ends with a
+    credit like '(Yonhap)' (a 'view larger image' widget is in _JUNK_START)."""
     return bool(_CREDIT_END.search(s) and _PHOTO_CUE.search(s))
+
+
+# the patterns above that are tried at the start of a unit, as one regex (one
+# call instead of nine; each keeps its own case flag)
+_JUNK_START = re.compile("|".join(
+    f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})"
+    for p in (_AD_MARKER, _PROMPT, _PHOTO_CREDIT, _STANDALONE_PAREN, _AGENCY_SLUG, _AGENCY_CREDITS,
+              _TRACKING_CODE, _JS_LINE, _VIEW_LARGER)))
 
 
 def _is_junk_unit(s: str) -> bool:
     """True for a unit that is page furniture on its own (see patterns above)."""
-    return bool(
-        _is_css_or_js(s)
-        or _AD_MARKER.match(s)
-        or _PROMPT.match(s)
-        or _is_disclaimer(s)
-        or _is_caption(s)
-        or _PHOTO_CREDIT.match(s)
-        or _STANDALONE_PAREN.match(s)
-        or _AGENCY_SLUG.match(s)
-        or _AGENCY_CREDITS.match(s)
-        or _TRACKING_CODE.match(s)
-    )
+    return bool(_JUNK_START.match(s)) or _is_css(s) or _is_disclaimer(s) or _is_caption(s)
 
 
 # --------------------------------------------------------------------------

@@ -47,10 +47,9 @@ CSS = _mix(["{", "}", ";", ":", "@media", " ", "display", "p.x:before", "color",
 
 @settings(max_examples=500, deadline=None)
 @given(CSS)
-def test_css_or_js_check_equals_plain_patterns(text):
-    plain = bool(nz._CSS_SELECTOR.match(text) or nz._CSS_DECL.match(text) or nz._JS_LINE.match(text)
-                 or text.endswith("-->"))
-    assert nz._is_css_or_js(text) == plain
+def test_css_check_equals_plain_patterns(text):
+    plain = bool(nz._CSS_SELECTOR.match(text) or nz._CSS_DECL.match(text) or text.endswith("-->"))
+    assert nz._is_css(text) == plain
 
 
 NAMES = _mix([" ", "al-", "el-", "d'", "d’", "bin ", "ibn-", "abu-", "Assad", "Ivoire", "Kim", "Jong-Un", "-", "'",
@@ -86,3 +85,21 @@ def test_shingles_and_signature_equal_the_plain_formulas(words):
     assert sh.tolist() == np.unique(acc).tolist()
     plain = ((sh[:, None] * h.a[None, :] + h.b[None, :]) >> np.uint64(32)).min(axis=0).astype(np.uint32)
     assert h.signature(sh).tolist() == plain.tolist()
+
+
+JUNK = _mix(["Advertisement", "- ADS -", "Leave a reply", "12 comments", "Photo: Reuters", "(AP Photo/Ahn)", "(Yonhap)",
+             "mk.rk", "/jk/", "(Reporting by Jo Roe)", "MENAFN12092023000071011013ID1107050546", "var x = 1", "})();",
+             "View larger image", "this photo", "(L)", "© 2023 X", "All rights reserved.", "{", ";", "-->", " ", "a",
+             "Follow us on X", "(With a b)"], 8)
+
+
+@settings(max_examples=800, deadline=None)
+@given(JUNK)
+def test_junk_unit_check_equals_the_plain_patterns(text):
+    plain = bool(nz._CSS_SELECTOR.match(text) or nz._CSS_DECL.match(text) or nz._JS_LINE.match(text)
+                 or text.endswith("-->") or nz._AD_MARKER.match(text) or nz._PROMPT.match(text)
+                 or nz._is_disclaimer(text) or nz._VIEW_LARGER.match(text)
+                 or (nz._CREDIT_END.search(text) and nz._PHOTO_CUE.search(text)) or nz._PHOTO_CREDIT.match(text)
+                 or nz._STANDALONE_PAREN.match(text) or nz._AGENCY_SLUG.match(text)
+                 or nz._AGENCY_CREDITS.match(text) or nz._TRACKING_CODE.match(text))
+    assert nz._is_junk_unit(text) == plain
