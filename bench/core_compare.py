@@ -76,10 +76,14 @@ def _export(rev: str, into: Path) -> Path:
 
 
 def _label(rev: str) -> str:
+    """The revision, or for WORKTREE the checkout's commit, "+dirty" when monitor/ has edits."""
     if rev != "WORKTREE":
         return rev
-    env = environment()
-    return f"{env['commit']}{'+dirty' if env['dirty'] else ''} (worktree)"
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+
+    head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "monitor")
+    return f"{head}{'+dirty' if dirty else ''} (worktree)"
 
 
 def compare(revs: list[str], rounds: int, articles: int) -> dict[str, Any]:
@@ -93,6 +97,7 @@ def compare(revs: list[str], rounds: int, articles: int) -> dict[str, Any]:
         corpus_path.write_text("".join(raw.model_dump_json() + "\n" for raw in corpus.docs))
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         children = {}
+        labels = {rev: _label(rev) for rev in revs}  # before the run: later edits are not measured
         for rev in revs:
             tree = _export(rev, tmp)
             children[rev] = subprocess.Popen(
@@ -112,27 +117,27 @@ def compare(revs: list[str], rounds: int, articles: int) -> dict[str, Any]:
                     child.stdin.flush()
                     passes[rev].append(json.loads(child.stdout.readline()))
                     last = passes[rev][-1]
-                    print(f"  round {r + 1}/{rounds} {_label(rev):>24}: {articles / last['wall']:7.1f} articles/s, "
+                    print(f"  round {r + 1}/{rounds} {labels[rev]:>24}: {articles / last['wall']:7.1f} articles/s, "
                           f"{last['cpu'] / articles * 1e3:.2f} CPU ms/article", flush=True)
         finally:
             for child in children.values():
                 child.stdin.close()
                 child.wait(timeout=60)
-    return _figures(revs, passes, articles, cpu)
+    return _figures(revs, labels, passes, articles, cpu)
 
 
 def _export_root(rev: str, tmp: Path) -> Path:
     return REPO if rev == "WORKTREE" else tmp / rev
 
 
-def _figures(revs: list[str], passes: dict[str, list[dict[str, float]]], n: int, cpu: int) -> dict[str, Any]:
+def _figures(revs: list[str], labels: dict[str, str], passes: dict[str, list[dict[str, float]]], n: int,
+             cpu: int) -> dict[str, Any]:
     rate = {rev: summary([n / p["wall"] for p in passes[rev]]) for rev in revs}
     cpu_ms = {rev: summary([p["cpu"] / n * 1e3 for p in passes[rev]]) for rev in revs}
     # ratio of rates within each round, then the median over rounds
     ratios = {f"{a}/{b}": {"wall": statistics.median(pb["wall"] / pa["wall"] for pa, pb in zip(passes[a], passes[b], strict=True)),
                            "cpu": statistics.median(pb["cpu"] / pa["cpu"] for pa, pb in zip(passes[a], passes[b], strict=True))}
               for a in revs for b in revs if a != b}
-    labels = {rev: _label(rev) for rev in revs}
     print(table(["revision", "articles/s median [min-max]", "CPU ms/article"] + [f"x {labels[b]}" for b in revs],
                 [[labels[a], spread(rate[a]), spread(cpu_ms[a])]
                  + ["-" if a == b else f"{ratios[f'{a}/{b}']['wall']:.2f} ({ratios[f'{a}/{b}']['cpu']:.2f} CPU)"
