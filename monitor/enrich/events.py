@@ -367,8 +367,8 @@ class EventCatalog:
             if vals:
                 args[slot.name] = vals
                 used.update(vals)
-        if any(r not in args for r in trig.requires):
-            return None
+            elif slot.name in trig.requires:
+                return None  # a required slot stays empty: no event (the later slots need not be filled)
         if trig.min_parties and _parties(ments, args, watchlist) < trig.min_parties:
             return None
         modality = self.modality(text, s, e, ts, te, trig.modality, trig.noun, year)

@@ -36,6 +36,7 @@ import hashlib
 import html as htmllib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -243,8 +244,7 @@ _RELATED_HEADER = re.compile(
 #: Legal disclaimer header; the unit after it is the disclaimer body.
 _DISCLAIMER_HEADER = re.compile(r"^(?:legal\s+)?disclaimer\s*:?$", re.IGNORECASE)
 #: Disclaimer body text without a header (searched only when a keyword of
-#: _DISCLAIMER_WORDS occurs, which keeps the per-unit cost low).
-_DISCLAIMER_WORDS = ("warranty", "liability", "rights reserved", "rewritten", "copyright", "©", "(c)")
+#: ``_has_disclaimer_word`` occurs, which keeps the per-unit cost low).
 _DISCLAIMER_TEXT = re.compile(
     r"provides? the information .{0,12}as is.{0,12} without warranty|"
     r"we do not accept any responsibility or liability|"
@@ -255,9 +255,13 @@ _DISCLAIMER_TEXT = re.compile(
 )
 
 
+def _has_disclaimer_word(low: str) -> bool:
+    return ("warranty" in low or "liability" in low or "rights reserved" in low or "rewritten" in low
+            or "copyright" in low or "©" in low or "(c)" in low)
+
+
 def _is_disclaimer(s: str) -> bool:
-    low = s.lower()
-    return any(w in low for w in _DISCLAIMER_WORDS) and bool(_DISCLAIMER_TEXT.search(s))
+    return _has_disclaimer_word(s.lower()) and bool(_DISCLAIMER_TEXT.search(s))
 #: Photo captions: "view larger image ..." widgets, and units that are
 #: explicitly about a photo and end with a photo credit "(Yonhap)".
 _VIEW_LARGER = re.compile(r"^(?:view larger image|enlarge this image|click to enlarge)\b", re.IGNORECASE)
@@ -295,41 +299,42 @@ def _title_like(s: str) -> bool:
     return 0 < len(words) <= _TITLE_LIKE_MAX_WORDS and not s.rstrip("”\"'’ ").endswith((".", ";", ":", ","))
 
 
-def _is_css_or_js(s: str) -> bool:
-    return bool(_CSS_SELECTOR.match(s) or _CSS_DECL.match(s) or _JS_LINE.match(s) or s.endswith("-->"))
+def _is_css(s: str) -> bool:
+    # a selector or brace line holds a brace (or is "@media ..."), a declaration a ";"
+    return bool((("{" in s or "}" in s or s.startswith("@media")) and _CSS_SELECTOR.match(s))
+                or (";" in s and _CSS_DECL.match(s)) or s.endswith("-->"))
 
 
 def _is_caption(s: str) -> bool:
-    """A photo caption: starts with a 'view larger image' widget, or talks
-    about 'this photo'/'(L)' AND ends with a credit like '(Yonhap)'."""
-    if _VIEW_LARGER.match(s):
-        return True
+    """A photo caption that talks about 'this photo'/'(L)' AND ends with a
+    credit like '(Yonhap)' (a 'view larger image' widget is in _JUNK_START)."""
     return bool(_CREDIT_END.search(s) and _PHOTO_CUE.search(s))
+
+
+# the patterns above that are tried at the start of a unit, as one regex (one
+# call instead of nine; each keeps its own case flag)
+_JUNK_START = re.compile("|".join(
+    f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})"
+    for p in (_AD_MARKER, _PROMPT, _PHOTO_CREDIT, _STANDALONE_PAREN, _AGENCY_SLUG, _AGENCY_CREDITS,
+              _TRACKING_CODE, _JS_LINE, _VIEW_LARGER)))
 
 
 def _is_junk_unit(s: str) -> bool:
     """True for a unit that is page furniture on its own (see patterns above)."""
-    return bool(
-        _is_css_or_js(s)
-        or _AD_MARKER.match(s)
-        or _PROMPT.match(s)
-        or _is_disclaimer(s)
-        or _is_caption(s)
-        or _PHOTO_CREDIT.match(s)
-        or _STANDALONE_PAREN.match(s)
-        or _AGENCY_SLUG.match(s)
-        or _AGENCY_CREDITS.match(s)
-        or _TRACKING_CODE.match(s)
-    )
+    return bool(_JUNK_START.match(s)) or _is_css(s) or _is_disclaimer(s) or _is_caption(s)
 
 
 # --------------------------------------------------------------------------
 # Text helpers
 # --------------------------------------------------------------------------
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_HSPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# zero-width and control characters: dropped
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ODD_HSPACE = "\t\u00a0\u2000-\u200a\u202f\u205f\u3000"  # horizontal spaces other than " "
+_ODD_HSPACE_CHAR = re.compile(f"[{_ODD_HSPACE}]")
+# runs of horizontal space other than a lone " " (which needs no change): the
+# pattern opens with a character class, which the regex engine scans for fast
+_HSPACE_RUN = re.compile(f"[ {_ODD_HSPACE}](?:(?<! )|[ {_ODD_HSPACE}])[ {_ODD_HSPACE}]*")
 _QUOTES = str.maketrans({
     "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'", "´": "'",
     "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
@@ -341,8 +346,10 @@ def _clean_chars(text: str) -> str:
     """NFC, unify newlines, drop zero-width/control chars, collapse spaces."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _CONTROL.sub("", _ZERO_WIDTH.sub("", text))
-    return _HSPACE.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    if "  " in text or _ODD_HSPACE_CHAR.search(text):  # most texts have single spaces only
+        text = _HSPACE_RUN.sub(" ", text)
+    return text
 
 
 _QUOTE_PAIRS = [(chr(k), v) for k, v in _QUOTES.items()]
@@ -772,10 +779,9 @@ def guess_language(text: str) -> str | None:
             if lang == "zh" and _SCRIPTS[1][1].search(sample):
                 return "ja"
             return lang
-    votes: dict[str, int] = {}
-    for w in (_ASCII_WORD if sample.isascii() else _WORD).findall(sample.lower()):
-        if (vote := _STOP_INDEX.get(w)) is not None:
-            votes[vote] = votes.get(vote, 0) + 1
+    # language -> stopword hits, languages in order of their first hit
+    votes = Counter(map(_STOP_INDEX.get, (_ASCII_WORD if sample.isascii() else _WORD).findall(sample.lower())))
+    votes.pop(None, None)
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < 5:
         return None

@@ -56,9 +56,9 @@ def _translate(s: str) -> str:
 
 
 # whitespace runs other than a single space: the same matches as
-# r"\s{2,}|[^\S ]", but every match starts with a fixed first character set,
-# which the regex engine scans for ~1.6x faster
-_SPACE_RUN = re.compile(r"(?: \s|[^\S ])\s*")
+# r"\s{2,}|[^\S ]", but the pattern opens with a character class, which the
+# regex engine scans for in C (~1.5x faster than r"(?: \s|[^\S ])\s*")
+_SPACE_RUN = re.compile(r"\s(?:(?<! )|\s)\s*")
 _NON_ALNUM = re.compile(r"[\W_]")  # exactly the characters for which str.isalnum() is false
 _ASCII_BOUNDARY = bytes(i if chr(i).isalnum() else 0x20 for i in range(128)) + b"\x20" * 128
 _HONORIFIC = re.compile(r"^(Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Pres|Prof|St)(\.?) ", re.IGNORECASE)
@@ -71,18 +71,14 @@ def _collapse(s: str) -> tuple[str, list[int], list[int]]:
     parts, new_bp, old_bp = [], [0], [0]
     pos = new = 0
     for m in _SPACE_RUN.finditer(s):
-        run = m.group()
-        if run == " ":
-            continue
-        parts.append(s[pos:m.start()])
-        new += m.start() - pos
-        parts.append("\n" if run.count("\n") >= 2 else " ")
-        new_bp.append(new)
-        old_bp.append(m.start())
+        start, end = m.span()
+        parts.append(s[pos:start])
+        new += start - pos
+        parts.append("\n" if s.count("\n", start, end) >= 2 else " ")
+        new_bp += (new, new + 1)
+        old_bp += (start, end)
         new += 1
-        pos = m.end()
-        new_bp.append(new)
-        old_bp.append(pos)
+        pos = end
     parts.append(s[pos:])
     return "".join(parts), new_bp, old_bp
 
