@@ -211,7 +211,7 @@ def _event_predicate(cond: EventCond, lists) -> Predicate:
         ]
         if not hits:
             return None
-        ids = {i for ev in hits for ids in ev.arguments.values() for i in ids}
+        ids = dict.fromkeys(i for ev in hits for ids in ev.arguments.values() for i in ids)  # text order
         return Evidence(entities=[view.entities[i] for i in ids if i in view.entities], events=hits)
     return check
 
