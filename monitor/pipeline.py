@@ -54,10 +54,7 @@ class Pipeline:
     ):
         self.stores = stores or StateStores()
         self.tagger = tagger
-        self.dedup = Deduplicator(
-            self.stores.dedup_exact, self.stores.dedup_docs, self.stores.dedup_bands,
-            dedup_config or DedupConfig(),
-        )
+        self.dedup = Deduplicator(self.stores.dedup_exact, self.stores.dedup_docs, dedup_config or DedupConfig())
         self.stories = StoryClusterer.from_stores(self.stores, story_config)
         self.engine = RuleEngine(ruleset, self.stores.rules)
         self._since_expiry = 0
@@ -89,6 +86,14 @@ class Pipeline:
             "removed": sorted(before.keys() - after.keys()),
             "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
         }
+
+    def reset_indexes(self) -> None:
+        """Forget the in-memory indexes derived from the stores (dedup bands,
+        story postings, article -> story): call it when the stores changed
+        outside this pipeline (the daemon: after each table recovery). They
+        are rebuilt from the stores on next use, so decisions stay the same."""
+        self.dedup.reset_index()
+        self.stories.reset_indexes()
 
     def process(self, raw: RawArticle, now: datetime | None = None) -> Result:
         return self.decide(self.prepare(raw), now)

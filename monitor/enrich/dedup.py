@@ -15,11 +15,11 @@ How (all on the normalized text, so page junk cannot create similarity):
   and ``g<sha(guid)>`` (fixed size) to ``[original id, ts]``.
 * near: MinHash over word 4-shingles (own numpy implementation; measured
   1.6-2.4x the throughput of datasketch MinHash + MinHashLSH(128, 0.5) on
-  2,000 synthetic 3 KB docs, with higher recall) with a banded LSH index in
-  ``dedup_bands``; a candidate is a near duplicate when the estimated
+  2,000 synthetic 3 KB docs, with higher recall) with a banded LSH index
+  (``BandIndex``, in memory); a candidate is a near duplicate when the estimated
   Jaccard is >= ``near_threshold``.
 * version: candidates also come from a paragraph index (first
-  ``index_paras`` normalized paragraph hashes, in ``dedup_bands`` under a
+  ``index_paras`` normalized paragraph hashes, in the same index under a
   ``p`` prefix), because a short edited copy of a long story has a Jaccard
   far below any LSH threshold. With C the shingle containment of the
   smaller doc in the other (derived from the Jaccard estimate and the
@@ -223,8 +223,8 @@ def _unb64(s: str) -> np.ndarray:
 # stored as 10 base-85 digits, uint32 arrays as 5 base-85 digits per word
 # (base64 takes 5.33), in the RFC 1924 alphabet (no quote or backslash, so
 # JSON keeps them as they are). Lossless: every value decodes to exactly what
-# was written. Values written in the older layout (bucket lists, exact
-# ``[id, ts]``, doc dicts with base64) are still read, so state from before
+# was written. Values written in the older layout (exact ``[id, ts]``, doc
+# dicts with base64) are still read, so state from before
 # the change keeps working; an id that is not 16 hex falls back to it.
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
@@ -253,21 +253,6 @@ def _unpack_id(token: str) -> str:
     for c in token:
         v = v * 85 + _DIGIT[c]
     return f"{v:016x}"
-
-
-def _bucket_ids(value: str | list[str] | None) -> list[str]:
-    """Ids of an index bucket: a string of packed ids, or (older layout, and
-    buckets holding an id that cannot be packed) a list of ids."""
-    if not value:
-        return []
-    if isinstance(value, str):
-        return [_unpack_id(value[i:i + _PACKED]) for i in range(0, len(value), _PACKED)]
-    return list(value)
-
-
-def _bucket_value(ids: list[str]) -> str | list[str]:
-    packed = [_pack_id(i) for i in ids]
-    return "".join(packed) if all(packed) else list(ids)  # type: ignore[arg-type]
 
 
 def _exact_value(original: str, ts: int) -> str | list:
@@ -308,6 +293,41 @@ def _doc_fields(doc: list | dict) -> tuple[int, int, np.ndarray, list[int]]:
     return int(doc[0]), int(doc[1]), _unb85(doc[2]), _unb85(doc[3]).tolist()
 
 
+class BandIndex:
+    """LSH band / paragraph key -> ids of the indexed docs under it, oldest
+    first, the newest ``cap`` kept. Derived data: rebuilt from ``dedup_docs``
+    (each doc holds its signature and paragraph hashes) after a restart, so
+    it is never written to a table: 20 changelog records per original saved."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.buckets: dict[str, list[str]] = {}
+
+    def add(self, doc_id: str, keys: list[str]) -> None:
+        for key in keys:
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                self.buckets[key] = [doc_id]
+                continue
+            bucket.append(doc_id)
+            if len(bucket) > self.cap:
+                del bucket[0]
+
+    def remove(self, doc_id: str, keys: list[str]) -> None:
+        for key in keys:
+            bucket = self.buckets.get(key)
+            if bucket and doc_id in bucket:
+                bucket.remove(doc_id)
+                if not bucket:
+                    del self.buckets[key]
+
+    def get(self, key: str) -> list[str]:
+        return self.buckets.get(key, [])
+
+    def __len__(self) -> int:
+        return len(self.buckets)
+
+
 def _short(kind: str, value: str) -> str:
     """Fixed-size exact key: long URLs must not bloat the store."""
     return kind + hashlib.sha256(value.encode()).hexdigest()[:20]
@@ -321,24 +341,45 @@ def _utc(now: datetime | None) -> datetime:
 class Deduplicator:
     """Marks copies against previously indexed originals (see module doc).
 
-    `exact`, `docs`, `bands` are the ``dedup_exact``/``dedup_docs``/
-    ``dedup_bands`` stores. Layout (all JSON-plain):
+    `exact`, `docs` are the ``dedup_exact``/``dedup_docs`` stores. Layout
+    (all JSON-plain):
 
     * exact: ``"h…"|"u…"|"g…"`` -> ``"<packed original id><ts>"``
     * docs: ``id -> [ts, shingles, base-85 uint32 sig, base-85 uint32 paragraph hashes]``
-    * bands: ``"<8 hex>"`` (LSH band) or ``"p<8 hex>"`` (paragraph) -> ``"<packed ids>"``
 
     Ids are packed to 10 base-85 digits (see ``_pack_id``); ids that are
-    not 16 hex, and state written before packing, use ``[original_id, ts]``,
-    ``[ids]`` and ``{"t", "n", "s", "p"}`` (base64), which are still read.
+    not 16 hex, and state written before packing, use ``[original_id, ts]``
+    and ``{"t", "n", "s", "p"}`` (base64), which are still read. The
+    candidate index ``bands`` (``"<8 hex>"`` LSH band or ``"p<8 hex>"``
+    paragraph -> ids) is derived from ``docs`` and lives in memory only:
+    built on first use, rebuilt after ``reset_index``. Docs are written once
+    and iterated in write order (dict and faust memory-store order), so a
+    rebuilt index holds the same newest ``max_bucket`` ids per key as one
+    kept since the start.
     """
 
-    def __init__(self, exact: Store, docs: Store, bands: Store, config: DedupConfig | None = None) -> None:
-        self.exact, self.docs, self.bands = exact, docs, bands
+    def __init__(self, exact: Store, docs: Store, config: DedupConfig | None = None) -> None:
+        self.exact, self.docs = exact, docs
         self.config = config or DedupConfig()
         if self.config.num_perm % self.config.bands:
             raise ValueError("num_perm must be a multiple of bands")
         self.hasher = MinHasher(self.config.num_perm, self.config.shingle_size, self.config.seed)
+        self._bands: BandIndex | None = None
+
+    @property
+    def bands(self) -> BandIndex:
+        """The candidate index, built from ``docs`` on first use (and after ``reset_index``)."""
+        if self._bands is None:
+            self._bands = BandIndex(self.config.max_bucket)
+            for doc_id, doc in list(self.docs.items()):
+                _, _, sig, paras = _doc_fields(doc)
+                self._bands.add(doc_id, self._index_keys(sig, paras))
+        return self._bands
+
+    def reset_index(self) -> None:
+        """Forget the candidate index: ``docs`` changed under us (a table
+        recovery); the next article rebuilds it."""
+        self._bands = None
 
     # -- features -----------------------------------------------------------
 
@@ -408,8 +449,9 @@ class Deduplicator:
 
     def _best(self, article_id: str, f: _Features) -> tuple[str, str, float] | None:
         hits: dict[str, int] = {}
+        bands = self.bands.buckets
         for key in self._index_keys(f.sig, f.paras):
-            for cid in _bucket_ids(self.bands.get(key)):
+            for cid in bands.get(key, ()):
                 if cid != article_id:
                     hits[cid] = hits.get(cid, 0) + 1
         ranked = sorted(hits, key=lambda c: -hits[c])[: self.config.max_candidates]
@@ -467,19 +509,12 @@ class Deduplicator:
         number of documents dropped. Cost is one pass over the stores."""
         cutoff = int((_utc(now) - self.config.ttl).timestamp())
         dropped = 0
+        bands = self.bands
         for doc_id, doc in list(self.docs.items()):
             t, _, sig, paras = _doc_fields(doc)
             if t >= cutoff:
                 continue
-            for key in self._index_keys(sig, paras):
-                value = self.bands.get(key)
-                if value is None:
-                    continue
-                rest = [i for i in _bucket_ids(value) if i != doc_id]
-                if rest:
-                    self.bands[key] = _bucket_value(rest)
-                else:
-                    del self.bands[key]
+            bands.remove(doc_id, self._index_keys(sig, paras))
             del self.docs[doc_id]
             dropped += 1
         for key, entry in list(self.exact.items()):
@@ -491,14 +526,7 @@ class Deduplicator:
 
     def _index(self, article_id: str, f: _Features, exact_keys: list[str], ts: int) -> None:
         self.docs[article_id] = _doc_value(ts, f)
-        cap = self.config.max_bucket
-        packed = _pack_id(article_id)
-        for key in self._index_keys(f.sig, f.paras):
-            old = self.bands.get(key)  # a new value below: never mutate
-            if packed is not None and (not old or isinstance(old, str)):
-                self.bands[key] = ((old or "") + packed)[-cap * _PACKED:]
-            else:
-                self.bands[key] = (_bucket_ids(old) + [article_id])[-cap:]
+        self.bands.add(article_id, self._index_keys(f.sig, f.paras))
         self._remember(exact_keys, article_id, ts)
 
     def _remember(self, keys: list[str], original: str, ts: int) -> None:

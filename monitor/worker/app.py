@@ -102,6 +102,14 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
     }
     pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config(),
                                       settings.story_config())
+
+    async def reset_derived_indexes() -> None:
+        """A recovery may have changed the tables (another worker wrote them):
+        the core rebuilds its in-memory indexes from them before the next article."""
+        pipeline.reset_indexes()
+
+    for name in ("dedup_docs", "stories", "story_reports"):
+        tables[name].on_recover(reset_derived_indexes)
     metrics = Metrics()
     metrics.rules_loaded.set(len(pipeline.engine.compiled))
     if feed_health is not None:

@@ -48,7 +48,7 @@ def tagged(aid: str, paragraphs: tuple[str, ...], title: str, source: str = "wir
 
 
 def clusterer(**config: float) -> StoryClusterer:
-    return StoryClusterer({}, {}, StoryConfig(**config))
+    return StoryClusterer({}, StoryConfig(**config))
 
 
 def test_all_seeds_join_one_story_in_any_order() -> None:
@@ -126,8 +126,7 @@ def test_state_is_json_plain_and_compact() -> None:
     story = next(iter(c.stories.values()))
     assert json.loads(json.dumps(story)) == story
     assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
-    for store in (c.postings.store, c.reports):
-        assert json.loads(json.dumps(dict(store))) == dict(store)
+    assert json.loads(json.dumps(dict(c.reports))) == dict(c.reports)
     assert len(story["keys"]) <= c.config.story_keys and len(story["terms"]) <= c.config.story_terms
     record = c.record(story["id"])
     assert "person:kim-jong-un" in record.entities and "person:vladimir-putin" in record.entities
@@ -151,4 +150,4 @@ def test_expire() -> None:
     assert old.story_id not in c.stories and fresh.story_id in c.stories
     assert "seed-000" not in c.index and c.index["iran"] == fresh.story_id
     assert c.expire(NOW + timedelta(hours=60)) == []
-    assert not any(old.story_id in {sid for sid, _ in entries} for entries in c.postings.store.values())
+    assert not any(old.story_id in {sid for _, sid in entries} for entries in c.postings.postings.values())
