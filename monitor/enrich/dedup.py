@@ -11,8 +11,10 @@ a copy still points at the original.
 
 How (all on the normalized text, so page junk cannot create similarity):
 
-* exact: ``dedup_exact`` maps ``h<content hash>``, ``u<sha(canonical url)>``
-  and ``g<sha(guid)>`` (fixed size) to ``[original id, ts]``.
+* exact: ``h<content hash>``, ``u<sha(canonical url)>`` and ``g<sha(guid)>``
+  (fixed size) point at the original id (an in-memory index built from the
+  claims stored with each original in ``dedup_docs`` and each copy in
+  ``dedup_exact``).
 * near: MinHash over word 4-shingles (own numpy implementation; measured
   1.6-2.4x the throughput of datasketch MinHash + MinHashLSH(128, 0.5) on
   2,000 synthetic 3 KB docs, with higher recall) with a banded LSH index
@@ -280,9 +282,31 @@ def _unb85(s: str) -> np.ndarray:
     return digits.astype(np.uint32) @ _POW5_U32  # < 2**32, so the uint32 arithmetic is exact
 
 
-def _doc_value(ts: int, f: _Features) -> list:
-    """``[ts, shingles, base85 signature, base85 paragraph hashes]``."""
-    return [ts, f.n, _b85(f.sig), _b85(np.array(f.paras, dtype=np.uint32)) if f.paras else ""]
+def _doc_value(ts: int, f: _Features, exact_keys: list[str]) -> list:
+    """``[ts, shingles, base85 signature, base85 paragraph hashes, exact keys]``
+    (the exact keys this original claimed; left out when none)."""
+    value = [ts, f.n, _b85(f.sig), _b85(np.array(f.paras, dtype=np.uint32)) if f.paras else ""]
+    return [*value, exact_keys] if exact_keys else value
+
+
+def _doc_ts(doc: list | dict) -> int:
+    return int(doc["t"] if isinstance(doc, dict) else doc[0])
+
+
+def _doc_claims(doc: list | dict) -> list[str]:
+    """The exact keys a docs value claimed (none in the older layouts: those are in ``exact``)."""
+    return doc[4] if isinstance(doc, list) and len(doc) > 4 else []
+
+
+def _claim_fields(key: str, value: str | list) -> tuple[str, int, list[str]]:
+    """(original, ts, exact keys) of an ``exact`` store entry: a copy's claim
+    ``"c<first key>" -> [<packed original><ts>, [keys]]``, or (older layout)
+    one key -> ``"<packed original><ts>"``."""
+    if key.startswith("c"):
+        original, ts = _exact_entry(value[0])
+        return original, ts, list(value[1])
+    original, ts = _exact_entry(value)
+    return original, ts, [key]
 
 
 def _doc_fields(doc: list | dict) -> tuple[int, int, np.ndarray, list[int]]:
@@ -293,17 +317,22 @@ def _doc_fields(doc: list | dict) -> tuple[int, int, np.ndarray, list[int]]:
     return int(doc[0]), int(doc[1]), _unb85(doc[2]), _unb85(doc[3]).tolist()
 
 
+_PARA_KEY = 1 << 32  # paragraph keys are hash | 2**32; band keys are < 2**32
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
 class BandIndex:
-    """LSH band / paragraph key -> ids of the indexed docs under it, oldest
-    first, the newest ``cap`` kept. Derived data: rebuilt from ``dedup_docs``
-    (each doc holds its signature and paragraph hashes) after a restart, so
-    it is never written to a table: 20 changelog records per original saved."""
+    """LSH band / paragraph key (an int) -> ids of the indexed docs under it,
+    oldest first, the newest ``cap`` kept. Derived data: rebuilt from
+    ``dedup_docs`` (each doc holds its signature and paragraph hashes) after
+    a restart, so it is never written to a table: 20 changelog records per
+    original saved."""
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.buckets: dict[str, list[str]] = {}
+        self.buckets: dict[int, list[str]] = {}
 
-    def add(self, doc_id: str, keys: list[str]) -> None:
+    def add(self, doc_id: str, keys: list[int]) -> None:
         for key in keys:
             bucket = self.buckets.get(key)
             if bucket is None:
@@ -313,7 +342,7 @@ class BandIndex:
             if len(bucket) > self.cap:
                 del bucket[0]
 
-    def remove(self, doc_id: str, keys: list[str]) -> None:
+    def remove(self, doc_id: str, keys: list[int]) -> None:
         for key in keys:
             bucket = self.buckets.get(key)
             if bucket and doc_id in bucket:
@@ -321,7 +350,7 @@ class BandIndex:
                 if not bucket:
                     del self.buckets[key]
 
-    def get(self, key: str) -> list[str]:
+    def get(self, key: int) -> list[str]:
         return self.buckets.get(key, [])
 
     def __len__(self) -> int:
@@ -344,18 +373,24 @@ class Deduplicator:
     `exact`, `docs` are the ``dedup_exact``/``dedup_docs`` stores. Layout
     (all JSON-plain):
 
-    * exact: ``"h…"|"u…"|"g…"`` -> ``"<packed original id><ts>"``
-    * docs: ``id -> [ts, shingles, base-85 uint32 sig, base-85 uint32 paragraph hashes]``
+    * docs: ``id -> [ts, shingles, base-85 uint32 sig, base-85 uint32
+      paragraph hashes, [exact keys it claimed]]`` (one record per original)
+    * exact: ``"c<first key>" -> ["<packed original id><ts>", [exact keys]]``,
+      the keys a copy claimed (one record per copy, none for a replay)
 
     Ids are packed to 10 base-85 digits (see ``_pack_id``); ids that are
     not 16 hex, and state written before packing, use ``[original_id, ts]``
-    and ``{"t", "n", "s", "p"}`` (base64), which are still read. The
-    candidate index ``bands`` (``"<8 hex>"`` LSH band or ``"p<8 hex>"``
-    paragraph -> ids) is derived from ``docs`` and lives in memory only:
-    built on first use, rebuilt after ``reset_index``. Docs are written once
-    and iterated in write order (dict and faust memory-store order), so a
-    rebuilt index holds the same newest ``max_bucket`` ids per key as one
-    kept since the start.
+    and ``{"t", "n", "s", "p"}`` (base64), which are still read, as are
+    exact entries of the older one-record-per-key layout
+    (``"h…"|"u…"|"g…"`` -> ``"<packed original id><ts>"``).
+
+    Two indexes are derived from the stores and live in memory only, built
+    on first use and rebuilt after ``reset_index`` (a restart, a table
+    recovery): ``bands`` (LSH band or paragraph key -> ids) and
+    ``exact_index`` (exact key -> original). Docs are written once and
+    iterated in write order (dict and faust memory-store order), so a
+    rebuilt band index holds the same newest ``max_bucket`` ids per key as
+    one kept since the start; an exact key is claimed by one entry only.
     """
 
     def __init__(self, exact: Store, docs: Store, config: DedupConfig | None = None) -> None:
@@ -365,21 +400,69 @@ class Deduplicator:
             raise ValueError("num_perm must be a multiple of bands")
         self.hasher = MinHasher(self.config.num_perm, self.config.shingle_size, self.config.seed)
         self._bands: BandIndex | None = None
+        self._exact_index: dict[str, tuple[str, int]] | None = None
 
     @property
     def bands(self) -> BandIndex:
         """The candidate index, built from ``docs`` on first use (and after ``reset_index``)."""
         if self._bands is None:
-            self._bands = BandIndex(self.config.max_bucket)
-            for doc_id, doc in list(self.docs.items()):
-                _, _, sig, paras = _doc_fields(doc)
-                self._bands.add(doc_id, self._index_keys(sig, paras))
+            self._bands = self._build_bands()
         return self._bands
 
+    @property
+    def exact_index(self) -> dict[str, tuple[str, int]]:
+        """exact key -> (original id, ts), built from the claims in ``docs``
+        and ``exact`` on first use. Each key is claimed by one entry only (a
+        claim is made only for keys not yet known), so the order of the
+        entries does not matter."""
+        if self._exact_index is None:
+            index: dict[str, tuple[str, int]] = {}
+            for doc_id, doc in list(self.docs.items()):
+                for key in _doc_claims(doc):
+                    index[key] = (doc_id, _doc_ts(doc))
+            for entry_key, value in list(self.exact.items()):
+                original, ts, keys = _claim_fields(entry_key, value)
+                for key in keys:
+                    index[key] = (original, ts)
+            self._exact_index = index
+        return self._exact_index
+
     def reset_index(self) -> None:
-        """Forget the candidate index: ``docs`` changed under us (a table
-        recovery); the next article rebuilds it."""
-        self._bands = None
+        """Forget the in-memory indexes: the stores changed under us (a table
+        recovery); the next article rebuilds them."""
+        self._bands = self._exact_index = None
+
+    def _build_bands(self) -> BandIndex:
+        """All docs' keys at once (one numpy pass over the signatures), added in docs order."""
+        cfg = self.config
+        entries = list(self.docs.items())
+        width = 5 * cfg.num_perm
+        current = [isinstance(doc, list) and len(doc[2]) == width for _, doc in entries]
+        sigs = "".join(doc[2] if ok else "0" * width for (_, doc), ok in zip(entries, current, strict=True))
+        paras = [doc[3][:5 * cfg.index_paras] if ok else "" for (_, doc), ok in zip(entries, current, strict=True)]
+        bands = self._band_values(_unb85(sigs).reshape(-1, cfg.num_perm)).tolist() if entries else []
+        hashes = _unb85("".join(paras)).tolist()
+        index = BandIndex(cfg.max_bucket)
+        at = 0
+        for (doc_id, doc), ok, keys, text in zip(entries, current, bands, paras, strict=True):
+            if ok:
+                keys += dict.fromkeys(h | _PARA_KEY for h in hashes[at:at + len(text) // 5])
+                at += len(text) // 5
+            else:  # an older layout, or another signature size
+                _, _, sig, doc_paras = _doc_fields(doc)
+                keys = self._index_keys(sig, doc_paras)
+            index.add(doc_id, keys)
+        return index
+
+    def _band_values(self, sigs: np.ndarray) -> np.ndarray:
+        """(docs, bands) band keys of (docs, num_perm) signatures: the
+        values of ``MinHasher.band_keys`` as ints."""
+        bands = self.config.bands
+        rows = sigs.shape[1] // bands
+        mix = self.hasher.band_mix[: rows * bands]
+        mixed = sigs[:, : rows * bands].astype(np.uint64) * mix
+        per_band = mixed.reshape(len(sigs), bands, rows).sum(axis=2) + np.arange(bands, dtype=np.uint64)
+        return (per_band * _GOLDEN) >> _SHIFT32
 
     # -- features -----------------------------------------------------------
 
@@ -410,9 +493,10 @@ class Deduplicator:
     def _from_fingerprint(fp: Fingerprint) -> _Features:
         return _Features(_unb64(fp.s), fp.n, _unb64(fp.p).tolist() if fp.p else [])
 
-    def _index_keys(self, sig: np.ndarray, paras: list[int]) -> list[str]:
-        keys = self.hasher.band_keys(sig, self.config.bands)
-        keys += [f"p{h:08x}" for h in dict.fromkeys(paras[: self.config.index_paras])]
+    def _index_keys(self, sig: np.ndarray, paras: list[int]) -> list[int]:
+        """Candidate keys: one per LSH band, one per indexed paragraph (hash | 2**32)."""
+        keys: list[int] = self._band_values(sig[None, :]).tolist()[0] if len(sig) else []
+        keys += dict.fromkeys(h | _PARA_KEY for h in paras[: self.config.index_paras])
         return keys
 
     def _exact_keys(self, a: Article) -> list[str]:
@@ -485,11 +569,12 @@ class Deduplicator:
         if article.id in self.docs:
             return article
         exact_keys = self._exact_keys(article)
+        known = self.exact_index
         for key in exact_keys:
-            entry = self.exact.get(key)
-            if not entry:
+            entry = known.get(key)
+            if entry is None:
                 continue
-            original, _ = _exact_entry(entry)
+            original = entry[0]
             if original != article.id:
                 self._remember(exact_keys, original, ts)
                 return self._mark(article, original, "exact", 1.0)
@@ -509,32 +594,46 @@ class Deduplicator:
         number of documents dropped. Cost is one pass over the stores."""
         cutoff = int((_utc(now) - self.config.ttl).timestamp())
         dropped = 0
-        bands = self.bands
+        bands, known = self.bands, self.exact_index
         for doc_id, doc in list(self.docs.items()):
-            t, _, sig, paras = _doc_fields(doc)
-            if t >= cutoff:
+            if _doc_ts(doc) >= cutoff:
                 continue
+            _, _, sig, paras = _doc_fields(doc)
             bands.remove(doc_id, self._index_keys(sig, paras))
+            for key in _doc_claims(doc):
+                known.pop(key, None)
             del self.docs[doc_id]
             dropped += 1
-        for key, entry in list(self.exact.items()):
-            if _exact_entry(entry)[1] < cutoff:
-                del self.exact[key]
+        for entry_key, value in list(self.exact.items()):
+            _, ts, keys = _claim_fields(entry_key, value)
+            if ts < cutoff:
+                for key in keys:
+                    known.pop(key, None)
+                del self.exact[entry_key]
         return dropped
 
     # -- writes -------------------------------------------------------------
 
     def _index(self, article_id: str, f: _Features, exact_keys: list[str], ts: int) -> None:
-        self.docs[article_id] = _doc_value(ts, f)
+        claimed = self._claim(exact_keys, article_id, ts)
+        self.docs[article_id] = _doc_value(ts, f, claimed)  # an original's claims: no record of their own
         self.bands.add(article_id, self._index_keys(f.sig, f.paras))
-        self._remember(exact_keys, article_id, ts)
+
+    def _claim(self, keys: list[str], original: str, ts: int) -> list[str]:
+        """Point the exact keys not yet known at `original` (first writer
+        wins); returns them."""
+        known = self.exact_index
+        claimed = [k for k in dict.fromkeys(keys) if k not in known]
+        for key in claimed:
+            known[key] = (original, ts)
+        return claimed
 
     def _remember(self, keys: list[str], original: str, ts: int) -> None:
-        """Point exact keys at `original` (first writer wins), so a
-        re-delivery of a copy also resolves to the original."""
-        for key in keys:
-            if key not in self.exact:
-                self.exact[key] = _exact_value(original, ts)
+        """A copy's exact keys point at its `original`, so a re-delivery of
+        the copy also resolves to the original: one record for all of them."""
+        claimed = self._claim(keys, original, ts)
+        if claimed:
+            self.exact["c" + claimed[0]] = [_exact_value(original, ts), claimed]
 
     @staticmethod
     def _mark(article: Article, original: str, kind: str, sim: float) -> Article:

@@ -12,7 +12,7 @@ import pytest
 from monitor.enrich.dedup import BandIndex, DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
 from monitor.models import Article, RawArticle
-from monitor.state import JsonStore
+from monitor.state import CountingStore, JsonStore
 from tests.seeds import seed_text
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -212,3 +212,23 @@ def test_state_is_json_and_about_one_kilobyte_per_article():
     assert len(docs) == n
     per_article = (exact.nbytes() + docs.nbytes()) / n  # the band index is not stored
     assert per_article < 700, per_article
+
+
+def test_an_original_and_a_copy_cost_one_record_each_and_a_replay_none():
+    """Each store write is a changelog record in the daemon: an original's
+    exact keys ride with its doc, a copy's in one record, and the indexes
+    (bands, exact keys) are rebuilt from those two stores."""
+    exact, docs = CountingStore(), CountingStore()
+    d = Deduplicator(exact, docs)
+    original = _art("orig", ORIGINAL, url="https://a.example/fuel", guid="fuel-1")
+    copy = _art("copy", ORIGINAL, url="https://b.example/fuel", guid="fuel-2")
+    assert d.process(original, T0).duplicate_of is None
+    assert (docs.writes, exact.writes) == (1, 0)
+    assert d.process(copy, T0).dup_kind == "exact"
+    assert (docs.writes, exact.writes) == (1, 1)
+    assert d.process(copy, T0).duplicate_of == "orig" and d.process(original, T0).duplicate_of is None
+    assert (docs.writes, exact.writes) == (1, 1)
+    rebuilt = Deduplicator(exact, docs)
+    assert rebuilt.exact_index == d.exact_index and len(rebuilt.exact_index) == 5
+    later = _art("copy-again", "another text entirely, short", url="https://b.example/fuel")
+    assert rebuilt.process(later, T0).duplicate_of == "orig"  # the copy's url points at the original

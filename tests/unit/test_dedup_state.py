@@ -34,8 +34,8 @@ def test_ids_and_arrays_round_trip():
 def _old_layout(d: Deduplicator) -> tuple[JsonStore, JsonStore]:
     """The stores of `d` rewritten in the layout used before packing."""
     exact, docs = JsonStore(), JsonStore()
-    for k, v in d.exact.items():
-        exact[k] = list(dd._exact_entry(v))
+    for k, (original, ts) in d.exact_index.items():
+        exact[k] = [original, ts]
     for k, v in d.docs.items():
         t, n, sig, paras = dd._doc_fields(v)
         docs[k] = {"t": t, "n": n, "s": dd._b64(sig),
@@ -78,3 +78,4 @@ def test_old_layout_state_gives_the_same_verdicts():
     assert len(new.docs) == n_indexed + 1  # the unrelated one
     assert new.expire(T0 + timedelta(days=4)) == old.expire(T0 + timedelta(days=4)) == n_indexed + 1
     assert len(new.bands) == len(old.bands) == len(new.exact) == len(old.exact) == 0
+    assert new.exact_index == old.exact_index == {}

@@ -1,4 +1,4 @@
-"""The in-memory indexes (dedup bands, story postings, article -> story) are
+"""The in-memory indexes (dedup bands and exact keys, story postings, article -> story) are
 derived from the stored state only: a pipeline that drops them, or restarts
 from the stores alone, makes the same dedup and story decisions on a stream
 as one that never did, TTL expiry included."""
@@ -73,9 +73,11 @@ def test_dropped_and_rebuilt_indexes_make_the_same_decisions(stream) -> None:
     stories = [d[4] for d in never if d[0] != "closed"]
     assert len(set(stories)) < len(stories) * 0.9
     # and the index kept since the start equals one built now from the stores
-    bands, postings, index = kept.dedup.bands.buckets, kept.stories.postings.postings, dict(kept.stories.index)
+    bands, exact = kept.dedup.bands.buckets, dict(kept.dedup.exact_index)
+    postings, index = kept.stories.postings.postings, dict(kept.stories.index)
     kept.reset_indexes()
-    assert kept.dedup.bands.buckets == bands and kept.stories.postings.postings == postings
+    assert kept.dedup.bands.buckets == bands and kept.dedup.exact_index == exact
+    assert kept.stories.postings.postings == postings
     assert kept.stories.index == index and len(bands) > 100 and len(postings) > 100
 
 
