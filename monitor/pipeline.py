@@ -14,6 +14,7 @@ daemon publishes each on the compacted `news.stories` topic keyed by its id.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -94,6 +95,15 @@ class Pipeline:
         are rebuilt from the stores on next use, so decisions stay the same."""
         self.dedup.reset_index()
         self.stories.reset_indexes()
+
+    def rebuild_indexes(self, chunk: int = 5000) -> Iterator[None]:
+        """``reset_indexes`` and build them now, ``chunk`` stored entries at a
+        time, yielding between slices: the daemon runs it after a table
+        recovery on its event loop, which must keep answering heartbeats
+        (a million stored articles take tens of seconds)."""
+        self.reset_indexes()
+        yield from self.dedup.rebuild_steps(chunk)
+        yield from self.stories.rebuild_steps(chunk)
 
     def process(self, raw: RawArticle, now: datetime | None = None) -> Result:
         return self.decide(self.prepare(raw), now)

@@ -67,6 +67,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -406,7 +407,8 @@ class Deduplicator:
     def bands(self) -> BandIndex:
         """The candidate index, built from ``docs`` on first use (and after ``reset_index``)."""
         if self._bands is None:
-            self._bands = self._build_bands()
+            self._bands = BandIndex(self.config.max_bucket)
+            self._add_bands(self._bands, list(self.docs.items()))
         return self._bands
 
     @property
@@ -416,15 +418,8 @@ class Deduplicator:
         claim is made only for keys not yet known), so the order of the
         entries does not matter."""
         if self._exact_index is None:
-            index: dict[str, tuple[str, int]] = {}
-            for doc_id, doc in list(self.docs.items()):
-                for key in _doc_claims(doc):
-                    index[key] = (doc_id, _doc_ts(doc))
-            for entry_key, value in list(self.exact.items()):
-                original, ts, keys = _claim_fields(entry_key, value)
-                for key in keys:
-                    index[key] = (original, ts)
-            self._exact_index = index
+            self._exact_index = {}
+            self._add_claims(self._exact_index, list(self.docs.items()), list(self.exact.items()))
         return self._exact_index
 
     def reset_index(self) -> None:
@@ -432,17 +427,45 @@ class Deduplicator:
         recovery); the next article rebuilds them."""
         self._bands = self._exact_index = None
 
-    def _build_bands(self) -> BandIndex:
-        """All docs' keys at once (one numpy pass over the signatures), added in docs order."""
+    def rebuild_steps(self, chunk: int = 5000) -> Iterator[None]:
+        """Build both indexes from the stores ``chunk`` entries at a time,
+        yielding between slices (so an event loop keeps its heartbeats). An
+        index is installed only if no article built one meanwhile: every
+        change to the stores goes through the index it feeds, so a result
+        still missing at the end was built from unchanged stores."""
+        docs, exact = list(self.docs.items()), list(self.exact.items())
+        bands = BandIndex(self.config.max_bucket)
+        for at in range(0, len(docs), chunk):
+            self._add_bands(bands, docs[at:at + chunk])
+            yield
+        claims: dict[str, tuple[str, int]] = {}
+        for at in range(0, max(len(docs), len(exact)), chunk):
+            self._add_claims(claims, docs[at:at + chunk], exact[at:at + chunk])
+            yield
+        if self._bands is None:
+            self._bands = bands
+        if self._exact_index is None:
+            self._exact_index = claims
+
+    @staticmethod
+    def _add_claims(index: dict[str, tuple[str, int]], docs: list, exact: list) -> None:
+        for doc_id, doc in docs:
+            for key in _doc_claims(doc):
+                index[key] = (doc_id, _doc_ts(doc))
+        for entry_key, value in exact:
+            original, ts, keys = _claim_fields(entry_key, value)
+            for key in keys:
+                index[key] = (original, ts)
+
+    def _add_bands(self, index: BandIndex, entries: list) -> None:
+        """The docs' keys (one numpy pass over their signatures), added in docs order."""
         cfg = self.config
-        entries = list(self.docs.items())
         width = 5 * cfg.num_perm
         current = [isinstance(doc, list) and len(doc[2]) == width for _, doc in entries]
         sigs = "".join(doc[2] if ok else "0" * width for (_, doc), ok in zip(entries, current, strict=True))
         paras = [doc[3][:5 * cfg.index_paras] if ok else "" for (_, doc), ok in zip(entries, current, strict=True)]
         bands = self._band_values(_unb85(sigs).reshape(-1, cfg.num_perm)).tolist() if entries else []
         hashes = _unb85("".join(paras)).tolist()
-        index = BandIndex(cfg.max_bucket)
         at = 0
         for (doc_id, doc), ok, keys, text in zip(entries, current, bands, paras, strict=True):
             if ok:
@@ -452,7 +475,6 @@ class Deduplicator:
                 _, _, sig, doc_paras = _doc_fields(doc)
                 keys = self._index_keys(sig, doc_paras)
             index.add(doc_id, keys)
-        return index
 
     def _band_values(self, sigs: np.ndarray) -> np.ndarray:
         """(docs, bands) band keys of (docs, num_perm) signatures: the

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ from monitor.models import Article, StoryRecord, stable_id, utcnow
 from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
-from monitor.stories.index import StoryIndex, article_index
+from monitor.stories.index import StoryIndex, article_index, fill_article_index
 from monitor.stories.record import MAIN_NAMES, outlet, report_state, story_record, story_title
 
 REPORT_BUCKET = 25
@@ -146,6 +147,19 @@ class StoryClusterer:
         recovery); the next article rebuilds them."""
         self._postings = self._index = None
         self._expiry = None
+
+    def rebuild_steps(self, chunk: int = 5000) -> Iterator[None]:
+        """Build both indexes ``chunk`` items at a time, yielding between
+        slices; installed only if no article built one meanwhile (see
+        ``Deduplicator.rebuild_steps``)."""
+        stories = list(self.stories.items())
+        postings, index = StoryIndex(), {}
+        yield from postings.fill(stories, chunk)
+        yield from fill_article_index(index, stories, list(self.reports.items()), chunk)
+        if self._postings is None:
+            self._postings = postings
+        if self._index is None:
+            self._index = index
 
     # ------------------------------------------------------------ scoring
 

@@ -20,7 +20,7 @@ index reads the same stories as one kept since the start.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 POSTING_CAP = 48
@@ -37,16 +37,23 @@ class StoryIndex:
     def build(cls, stories: Mapping[str, Any], cap: int = POSTING_CAP) -> StoryIndex:
         """The index of the live stories (profiles with ``posted`` keys)."""
         index = cls(cap)
-        postings = index.postings
-        for sid, story in list(stories.items()):
-            if story is None or "posted" not in story:
-                continue  # an older profile: never joined again (see clusterer._current)
-            entry = (story["first_seen"], sid)
-            for key in story["posted"]:
-                postings.setdefault(key, []).append(entry)
+        for _ in index.fill(list(stories.items()), len(stories) or 1):
+            pass
+        return index
+
+    def fill(self, stories: list[tuple[str, Any]], chunk: int) -> Iterator[None]:
+        """Post the given (id, profile) items, ``chunk`` at a time (yields between slices)."""
+        postings = self.postings
+        for at in range(0, len(stories), chunk):
+            for sid, story in stories[at:at + chunk]:
+                if story is None or "posted" not in story:
+                    continue  # an older profile: never joined again (see clusterer._current)
+                entry = (story["first_seen"], sid)
+                for key in story["posted"]:
+                    postings.setdefault(key, []).append(entry)
+            yield
         for entries in postings.values():
             entries.sort()
-        return index
 
     def post(self, sid: str, keys: Iterable[str], first_seen: float) -> None:
         """Post story ``sid`` (created at ``first_seen``) under ``keys``."""
@@ -98,12 +105,23 @@ def article_index(stories: Mapping[str, Any], reports: Mapping[str, Any]) -> dic
     """article id -> story id, from the report buckets (``"<sid>/<n>"`` ->
     reports) of the live stories, and the ``articles`` of older profiles."""
     index: dict[str, str] = {}
-    for key, bucket in list(reports.items()):
-        sid = key.rpartition("/")[0]
-        for report in bucket or ():
-            index.setdefault(report["article_id"], sid)
-    for sid, story in list(stories.items()):
-        if story is not None and "posted" not in story:
-            for aid in story.get("articles") or ():
-                index.setdefault(aid, sid)
+    for _ in fill_article_index(index, list(stories.items()), list(reports.items()), len(reports) + len(stories) or 1):
+        pass
     return index
+
+
+def fill_article_index(index: dict[str, str], stories: list[tuple[str, Any]], reports: list[tuple[str, Any]],
+                       chunk: int) -> Iterator[None]:
+    """``article_index`` into ``index``, ``chunk`` items at a time (yields between slices)."""
+    for at in range(0, len(reports), chunk):
+        for key, bucket in reports[at:at + chunk]:
+            sid = key.rpartition("/")[0]
+            for report in bucket or ():
+                index.setdefault(report["article_id"], sid)
+        yield
+    for at in range(0, len(stories), chunk):
+        for sid, story in stories[at:at + chunk]:
+            if story is not None and "posted" not in story:
+                for aid in story.get("articles") or ():
+                    index.setdefault(aid, sid)
+        yield

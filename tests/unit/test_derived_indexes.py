@@ -87,3 +87,25 @@ def test_a_restart_from_the_stores_alone_makes_the_same_decisions(stream) -> Non
     never, _ = _run(stream, set(), "none")
     restarted, _ = _run(stream, {SWEEP_EVERY * 3, SWEEP_EVERY * 7}, "restart")
     assert restarted == never
+
+
+def test_the_rebuild_in_slices_gives_the_same_indexes_even_if_an_article_comes_in_between(stream) -> None:
+    """The daemon rebuilds a slice at a time after a recovery (the event loop
+    must keep its heartbeats); an article processed in between wins."""
+    _, pipeline = _run(stream[:200], set(), "none")
+
+    def indexes(p: Pipeline) -> tuple:
+        return (p.dedup.bands.buckets, dict(p.dedup.exact_index), p.stories.postings.postings, dict(p.stories.index))
+
+    expected = indexes(pipeline)
+    assert len(list(pipeline.rebuild_indexes(chunk=20))) > 10
+    assert indexes(pipeline) == expected
+    steps = pipeline.rebuild_indexes(chunk=20)
+    for _ in range(5):
+        next(steps)
+    pipeline.process(stream[250], T0 + 250 * STEP)  # builds the indexes it needs at once
+    after_article = indexes(pipeline)
+    list(steps)  # the slices built from the older stores are dropped
+    assert indexes(pipeline) == after_article
+    pipeline.reset_indexes()
+    assert indexes(pipeline) == after_article
