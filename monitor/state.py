@@ -19,8 +19,10 @@ rebuilt on first use after a restart or a table recovery
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,3 +105,16 @@ class CountingStore(MutableMapping[str, Any]):
 
     def get(self, key: str, default: Any = None) -> Any:  # a dict's speed: the benchmarks time through it
         return self.data.get(key, default)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside (building a derived index makes
+    many containers at once, and each collection would walk them all)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

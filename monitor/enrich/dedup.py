@@ -74,7 +74,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from monitor.models import Article, Fingerprint
-from monitor.state import Store
+from monitor.state import Store, paused_gc
 
 _WORD = re.compile(r"\w+")
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -327,32 +327,32 @@ class BandIndex:
     oldest first, the newest ``cap`` kept. Derived data: rebuilt from
     ``dedup_docs`` (each doc holds its signature and paragraph hashes) after
     a restart, so it is never written to a table: 20 changelog records per
-    original saved."""
+    original saved. Buckets are tuples of str: the cyclic GC stops tracking
+    them, so millions of buckets cost no collector time."""
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.buckets: dict[int, list[str]] = {}
+        self.buckets: dict[int, tuple[str, ...]] = {}
 
     def add(self, doc_id: str, keys: list[int]) -> None:
+        buckets, cap = self.buckets, self.cap
         for key in keys:
-            bucket = self.buckets.get(key)
-            if bucket is None:
-                self.buckets[key] = [doc_id]
-                continue
-            bucket.append(doc_id)
-            if len(bucket) > self.cap:
-                del bucket[0]
+            bucket = buckets.get(key)
+            buckets[key] = (doc_id,) if bucket is None else (*bucket[-cap + 1:], doc_id) if cap > 1 else (doc_id,)
 
     def remove(self, doc_id: str, keys: list[int]) -> None:
         for key in keys:
             bucket = self.buckets.get(key)
             if bucket and doc_id in bucket:
-                bucket.remove(doc_id)
-                if not bucket:
+                rest = list(bucket)
+                rest.remove(doc_id)
+                if rest:
+                    self.buckets[key] = tuple(rest)
+                else:
                     del self.buckets[key]
 
-    def get(self, key: int) -> list[str]:
-        return self.buckets.get(key, [])
+    def get(self, key: int) -> tuple[str, ...]:
+        return self.buckets.get(key, ())
 
     def __len__(self) -> int:
         return len(self.buckets)
@@ -459,6 +459,10 @@ class Deduplicator:
 
     def _add_bands(self, index: BandIndex, entries: list) -> None:
         """The docs' keys (one numpy pass over their signatures), added in docs order."""
+        with paused_gc():  # new buckets are tracked until a collection: it would walk them all, often
+            self._add_bands_now(index, entries)
+
+    def _add_bands_now(self, index: BandIndex, entries: list) -> None:
         cfg = self.config
         width = 5 * cfg.num_perm
         current = [isinstance(doc, list) and len(doc[2]) == width for _, doc in entries]

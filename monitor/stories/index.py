@@ -23,6 +23,8 @@ import bisect
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from monitor.state import paused_gc
+
 POSTING_CAP = 48
 
 
@@ -45,12 +47,13 @@ class StoryIndex:
         """Post the given (id, profile) items, ``chunk`` at a time (yields between slices)."""
         postings = self.postings
         for at in range(0, len(stories), chunk):
-            for sid, story in stories[at:at + chunk]:
-                if story is None or "posted" not in story:
-                    continue  # an older profile: never joined again (see clusterer._current)
-                entry = (story["first_seen"], sid)
-                for key in story["posted"]:
-                    postings.setdefault(key, []).append(entry)
+            with paused_gc():
+                for sid, story in stories[at:at + chunk]:
+                    if story is None or "posted" not in story:
+                        continue  # an older profile: never joined again (see clusterer._current)
+                    entry = (story["first_seen"], sid)
+                    for key in story["posted"]:
+                        postings.setdefault(key, []).append(entry)
             yield
         for entries in postings.values():
             entries.sort()
