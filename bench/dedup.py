@@ -49,7 +49,7 @@ def _ds_shingles(article: Any, k: int) -> set[bytes]:
 def _run_ours(articles: list, times: list, store_cls: type) -> tuple[Any, dict[str, str], dict[str, str]]:
     from monitor.enrich.dedup import DedupConfig, Deduplicator
 
-    d = Deduplicator(store_cls(), store_cls(), store_cls(), DedupConfig())
+    d = Deduplicator(store_cls(), store_cls(), DedupConfig())
     dups, kinds = {}, {}
     for a, ts in zip(articles, times, strict=True):
         r = d.process(a, ts)
@@ -139,7 +139,7 @@ def run(size: Size) -> dict[str, Any]:
         kinds[k] = kinds.get(k, 0) + 1
     q_ours["by_kind"] = kinds
 
-    stores = {"exact": dedup.exact, "docs": dedup.docs, "bands": dedup.bands}
+    stores = {"exact": dedup.exact, "docs": dedup.docs}  # the band index is derived, in memory
     state = {name: _json_bytes(s) for name, s in stores.items()}
     indexed = len(dedup.docs)
     per_doc = sum(state.values()) / max(1, indexed)

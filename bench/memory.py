@@ -93,8 +93,8 @@ def run(size: Size) -> dict[str, Any]:
 
     xs = [p["articles"] for p in points]
     per_article = {name: _fit(xs, [p["state_bytes"][name] for p in points])[0] for name in STORE_NAMES}
-    dedup_names = ("dedup_exact", "dedup_docs", "dedup_bands")
-    story_names = ("stories", "story_index", "story_postings", "story_reports", "story_df")
+    dedup_names = [k for k in STORE_NAMES if k.startswith("dedup_")]
+    story_names = [k for k in STORE_NAMES if k.startswith("stor")]
     dedup_b = sum(per_article[k] for k in dedup_names)
     story_b = sum(per_article[k] for k in story_names)
     total_b = sum(per_article.values())

@@ -75,12 +75,14 @@ def _stores() -> Any:
 
 
 def _probe(clusterer: Any, stores: Any, gen: Events, live: int, t: datetime, tag: str) -> dict[str, Any]:
+    from monitor.state import STORE_NAMES
+
     rng = random.Random(live)
     arts = []
     for i in range(PROBES):
         event = rng.randrange(len(gen.events)) if i % 2 else gen.new_event()
         arts.append(gen.report(event, f"{tag}-{i}", t))
-    names = ("stories", "story_index", "story_postings", "story_reports", "story_df")
+    names = [n for n in STORE_NAMES if n.startswith("stor")]
     before = sum(getattr(stores, n).writes for n in names)
     dt, _ = timed(lambda: [clusterer.assign(a, t) for a in arts])
     writes = sum(getattr(stores, n).writes for n in names) - before
@@ -122,7 +124,7 @@ class _Before:
     """The old clusterer behind the new interface (no story records)."""
 
     def __init__(self, cls: type, stores: Any) -> None:
-        self.inner = cls(stores.stories, stores.story_index)
+        self.inner = cls(stores.stories, {})
         self.config = self.inner.config
 
     def place(self, article: Any, now: datetime | None = None) -> tuple[Any, None]:

@@ -14,6 +14,7 @@ daemon publishes each on the compacted `news.stories` topic keyed by its id.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,10 +55,7 @@ class Pipeline:
     ):
         self.stores = stores or StateStores()
         self.tagger = tagger
-        self.dedup = Deduplicator(
-            self.stores.dedup_exact, self.stores.dedup_docs, self.stores.dedup_bands,
-            dedup_config or DedupConfig(),
-        )
+        self.dedup = Deduplicator(self.stores.dedup_exact, self.stores.dedup_docs, dedup_config or DedupConfig())
         self.stories = StoryClusterer.from_stores(self.stores, story_config)
         self.engine = RuleEngine(ruleset, self.stores.rules)
         self._since_expiry = 0
@@ -89,6 +87,23 @@ class Pipeline:
             "removed": sorted(before.keys() - after.keys()),
             "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
         }
+
+    def reset_indexes(self) -> None:
+        """Forget the in-memory indexes derived from the stores (dedup bands,
+        story postings, article -> story): call it when the stores changed
+        outside this pipeline (the daemon: after each table recovery). They
+        are rebuilt from the stores on next use, so decisions stay the same."""
+        self.dedup.reset_index()
+        self.stories.reset_indexes()
+
+    def rebuild_indexes(self, chunk: int = 5000) -> Iterator[None]:
+        """``reset_indexes`` and build them now, ``chunk`` stored entries at a
+        time, yielding between slices: the daemon runs it after a table
+        recovery on its event loop, which must keep answering heartbeats
+        (a million stored articles take tens of seconds)."""
+        self.reset_indexes()
+        yield from self.dedup.rebuild_steps(chunk)
+        yield from self.stories.rebuild_steps(chunk)
 
     def process(self, raw: RawArticle, now: datetime | None = None) -> Result:
         return self.decide(self.prepare(raw), now)

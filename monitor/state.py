@@ -8,19 +8,27 @@ memory back. Two rules follow from faust tables:
 * values must be JSON-serialisable plain data (dict, list, str, int, float);
 * a value is only persisted when it is assigned, so never mutate a value in
   place: read it, build a new one, write it back with ``store[key] = value``.
+
+Every assignment is a changelog record (the worker's largest cost after the
+core), so only primary data is stored. Indexes that can be computed from it
+(dedup candidate bands from ``dedup_docs``, story postings from ``stories``,
+article -> story from ``story_reports``) live in memory in the core and are
+rebuilt on first use after a restart or a table recovery
+(``Pipeline.reset_indexes``).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 Store = MutableMapping[str, Any]
 
-STORE_NAMES = ("dedup_exact", "dedup_docs", "dedup_bands", "stories", "story_index", "story_postings",
-               "story_reports", "story_df", "rules")
+STORE_NAMES = ("dedup_exact", "dedup_docs", "stories", "story_reports", "story_df", "rules")
 
 
 @dataclass
@@ -28,11 +36,8 @@ class StateStores:
     """The named stores the core uses; one table each in the daemon."""
 
     dedup_exact: Store = field(default_factory=dict)
-    dedup_docs: Store = field(default_factory=dict)
-    dedup_bands: Store = field(default_factory=dict)
-    stories: Store = field(default_factory=dict)
-    story_index: Store = field(default_factory=dict)  # article id -> story id
-    story_postings: Store = field(default_factory=dict)  # evidence key -> live story ids
+    dedup_docs: Store = field(default_factory=dict)  # original id -> signature, paragraph hashes
+    stories: Store = field(default_factory=dict)  # story id -> profile (with the keys it is posted under)
     story_reports: Store = field(default_factory=dict)  # "story id/bucket" -> reports
     story_df: Store = field(default_factory=dict)  # online document frequencies, sharded
     rules: Store = field(default_factory=dict)
@@ -100,3 +105,16 @@ class CountingStore(MutableMapping[str, Any]):
 
     def get(self, key: str, default: Any = None) -> Any:  # a dict's speed: the benchmarks time through it
         return self.data.get(key, default)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside (building a derived index makes
+    many containers at once, and each collection would walk them all)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -11,15 +11,17 @@ a copy still points at the original.
 
 How (all on the normalized text, so page junk cannot create similarity):
 
-* exact: ``dedup_exact`` maps ``h<content hash>``, ``u<sha(canonical url)>``
-  and ``g<sha(guid)>`` (fixed size) to ``[original id, ts]``.
+* exact: ``h<content hash>``, ``u<sha(canonical url)>`` and ``g<sha(guid)>``
+  (fixed size) point at the original id (an in-memory index built from the
+  claims stored with each original in ``dedup_docs`` and each copy in
+  ``dedup_exact``).
 * near: MinHash over word 4-shingles (own numpy implementation; measured
   1.6-2.4x the throughput of datasketch MinHash + MinHashLSH(128, 0.5) on
-  2,000 synthetic 3 KB docs, with higher recall) with a banded LSH index in
-  ``dedup_bands``; a candidate is a near duplicate when the estimated
+  2,000 synthetic 3 KB docs, with higher recall) with a banded LSH index
+  (``BandIndex``, in memory); a candidate is a near duplicate when the estimated
   Jaccard is >= ``near_threshold``.
 * version: candidates also come from a paragraph index (first
-  ``index_paras`` normalized paragraph hashes, in ``dedup_bands`` under a
+  ``index_paras`` normalized paragraph hashes, in the same index under a
   ``p`` prefix), because a short edited copy of a long story has a Jaccard
   far below any LSH threshold. With C the shingle containment of the
   smaller doc in the other (derived from the Jaccard estimate and the
@@ -65,13 +67,14 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from monitor.models import Article, Fingerprint
-from monitor.state import Store
+from monitor.state import Store, paused_gc
 
 _WORD = re.compile(r"\w+")
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -256,8 +259,8 @@ def _unb64(s: str) -> np.ndarray:
 # stored as 10 base-85 digits, uint32 arrays as 5 base-85 digits per word
 # (base64 takes 5.33), in the RFC 1924 alphabet (no quote or backslash, so
 # JSON keeps them as they are). Lossless: every value decodes to exactly what
-# was written. Values written in the older layout (bucket lists, exact
-# ``[id, ts]``, doc dicts with base64) are still read, so state from before
+# was written. Values written in the older layout (exact ``[id, ts]``, doc
+# dicts with base64) are still read, so state from before
 # the change keeps working; an id that is not 16 hex falls back to it.
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
@@ -288,21 +291,6 @@ def _unpack_id(token: str) -> str:
     return f"{v:016x}"
 
 
-def _bucket_ids(value: str | list[str] | None) -> list[str]:
-    """Ids of an index bucket: a string of packed ids, or (older layout, and
-    buckets holding an id that cannot be packed) a list of ids."""
-    if not value:
-        return []
-    if isinstance(value, str):
-        return [_unpack_id(value[i:i + _PACKED]) for i in range(0, len(value), _PACKED)]
-    return list(value)
-
-
-def _bucket_value(ids: list[str]) -> str | list[str]:
-    packed = [_pack_id(i) for i in ids]
-    return "".join(packed) if all(packed) else list(ids)  # type: ignore[arg-type]
-
-
 def _exact_value(original: str, ts: int) -> str | list:
     """``"<packed id><ts>"``, or ``[id, ts]`` when the id cannot be packed."""
     packed = _pack_id(original)
@@ -328,9 +316,31 @@ def _unb85(s: str) -> np.ndarray:
     return digits.astype(np.uint32) @ _POW5_U32  # < 2**32, so the uint32 arithmetic is exact
 
 
-def _doc_value(ts: int, f: _Features) -> list:
-    """``[ts, shingles, base85 signature, base85 paragraph hashes]``."""
-    return [ts, f.n, _b85(f.sig), _b85(np.array(f.paras, dtype=np.uint32)) if f.paras else ""]
+def _doc_value(ts: int, f: _Features, exact_keys: list[str]) -> list:
+    """``[ts, shingles, base85 signature, base85 paragraph hashes, exact keys]``
+    (the exact keys this original claimed; left out when none)."""
+    value = [ts, f.n, _b85(f.sig), _b85(np.array(f.paras, dtype=np.uint32)) if f.paras else ""]
+    return [*value, exact_keys] if exact_keys else value
+
+
+def _doc_ts(doc: list | dict) -> int:
+    return int(doc["t"] if isinstance(doc, dict) else doc[0])
+
+
+def _doc_claims(doc: list | dict) -> list[str]:
+    """The exact keys a docs value claimed (none in the older layouts: those are in ``exact``)."""
+    return doc[4] if isinstance(doc, list) and len(doc) > 4 else []
+
+
+def _claim_fields(key: str, value: str | list) -> tuple[str, int, list[str]]:
+    """(original, ts, exact keys) of an ``exact`` store entry: a copy's claim
+    ``"c<first key>" -> [<packed original><ts>, [keys]]``, or (older layout)
+    one key -> ``"<packed original><ts>"``."""
+    if key.startswith("c"):
+        original, ts = _exact_entry(value[0])
+        return original, ts, list(value[1])
+    original, ts = _exact_entry(value)
+    return original, ts, [key]
 
 
 def _doc_fields(doc: list | dict) -> tuple[int, int, np.ndarray, list[int]]:
@@ -339,6 +349,46 @@ def _doc_fields(doc: list | dict) -> tuple[int, int, np.ndarray, list[int]]:
         paras = _unb64(doc["p"]).tolist() if doc.get("p") else []
         return int(doc["t"]), int(doc["n"]), _unb64(doc["s"]), paras
     return int(doc[0]), int(doc[1]), _unb85(doc[2]), _unb85(doc[3]).tolist()
+
+
+_PARA_KEY = 1 << 32  # paragraph keys are hash | 2**32; band keys are < 2**32
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+class BandIndex:
+    """LSH band / paragraph key (an int) -> ids of the indexed docs under it,
+    oldest first, the newest ``cap`` kept. Derived data: rebuilt from
+    ``dedup_docs`` (each doc holds its signature and paragraph hashes) after
+    a restart, so it is never written to a table: 20 changelog records per
+    original saved. Buckets are tuples of str: the cyclic GC stops tracking
+    them, so millions of buckets cost no collector time."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.buckets: dict[int, tuple[str, ...]] = {}
+
+    def add(self, doc_id: str, keys: list[int]) -> None:
+        buckets, cap = self.buckets, self.cap
+        for key in keys:
+            bucket = buckets.get(key)
+            buckets[key] = (doc_id,) if bucket is None else (*bucket[-cap + 1:], doc_id) if cap > 1 else (doc_id,)
+
+    def remove(self, doc_id: str, keys: list[int]) -> None:
+        for key in keys:
+            bucket = self.buckets.get(key)
+            if bucket and doc_id in bucket:
+                rest = list(bucket)
+                rest.remove(doc_id)
+                if rest:
+                    self.buckets[key] = tuple(rest)
+                else:
+                    del self.buckets[key]
+
+    def get(self, key: int) -> tuple[str, ...]:
+        return self.buckets.get(key, ())
+
+    def __len__(self) -> int:
+        return len(self.buckets)
 
 
 def _short(kind: str, value: str) -> str:
@@ -354,24 +404,124 @@ def _utc(now: datetime | None) -> datetime:
 class Deduplicator:
     """Marks copies against previously indexed originals (see module doc).
 
-    `exact`, `docs`, `bands` are the ``dedup_exact``/``dedup_docs``/
-    ``dedup_bands`` stores. Layout (all JSON-plain):
+    `exact`, `docs` are the ``dedup_exact``/``dedup_docs`` stores. Layout
+    (all JSON-plain):
 
-    * exact: ``"h…"|"u…"|"g…"`` -> ``"<packed original id><ts>"``
-    * docs: ``id -> [ts, shingles, base-85 uint32 sig, base-85 uint32 paragraph hashes]``
-    * bands: ``"<8 hex>"`` (LSH band) or ``"p<8 hex>"`` (paragraph) -> ``"<packed ids>"``
+    * docs: ``id -> [ts, shingles, base-85 uint32 sig, base-85 uint32
+      paragraph hashes, [exact keys it claimed]]`` (one record per original)
+    * exact: ``"c<first key>" -> ["<packed original id><ts>", [exact keys]]``,
+      the keys a copy claimed (one record per copy, none for a replay)
 
     Ids are packed to 10 base-85 digits (see ``_pack_id``); ids that are
-    not 16 hex, and state written before packing, use ``[original_id, ts]``,
-    ``[ids]`` and ``{"t", "n", "s", "p"}`` (base64), which are still read.
+    not 16 hex, and state written before packing, use ``[original_id, ts]``
+    and ``{"t", "n", "s", "p"}`` (base64), which are still read, as are
+    exact entries of the older one-record-per-key layout
+    (``"h…"|"u…"|"g…"`` -> ``"<packed original id><ts>"``).
+
+    Two indexes are derived from the stores and live in memory only, built
+    on first use and rebuilt after ``reset_index`` (a restart, a table
+    recovery): ``bands`` (LSH band or paragraph key -> ids) and
+    ``exact_index`` (exact key -> original). Docs are written once and
+    iterated in write order (dict and faust memory-store order), so a
+    rebuilt band index holds the same newest ``max_bucket`` ids per key as
+    one kept since the start; an exact key is claimed by one entry only.
     """
 
-    def __init__(self, exact: Store, docs: Store, bands: Store, config: DedupConfig | None = None) -> None:
-        self.exact, self.docs, self.bands = exact, docs, bands
+    def __init__(self, exact: Store, docs: Store, config: DedupConfig | None = None) -> None:
+        self.exact, self.docs = exact, docs
         self.config = config or DedupConfig()
         if self.config.num_perm % self.config.bands:
             raise ValueError("num_perm must be a multiple of bands")
         self.hasher = MinHasher(self.config.num_perm, self.config.shingle_size, self.config.seed)
+        self._bands: BandIndex | None = None
+        self._exact_index: dict[str, tuple[str, int]] | None = None
+
+    @property
+    def bands(self) -> BandIndex:
+        """The candidate index, built from ``docs`` on first use (and after ``reset_index``)."""
+        if self._bands is None:
+            self._bands = BandIndex(self.config.max_bucket)
+            self._add_bands(self._bands, list(self.docs.items()))
+        return self._bands
+
+    @property
+    def exact_index(self) -> dict[str, tuple[str, int]]:
+        """exact key -> (original id, ts), built from the claims in ``docs``
+        and ``exact`` on first use. Each key is claimed by one entry only (a
+        claim is made only for keys not yet known), so the order of the
+        entries does not matter."""
+        if self._exact_index is None:
+            self._exact_index = {}
+            self._add_claims(self._exact_index, list(self.docs.items()), list(self.exact.items()))
+        return self._exact_index
+
+    def reset_index(self) -> None:
+        """Forget the in-memory indexes: the stores changed under us (a table
+        recovery); the next article rebuilds them."""
+        self._bands = self._exact_index = None
+
+    def rebuild_steps(self, chunk: int = 5000) -> Iterator[None]:
+        """Build both indexes from the stores ``chunk`` entries at a time,
+        yielding between slices (so an event loop keeps its heartbeats). An
+        index is installed only if no article built one meanwhile: every
+        change to the stores goes through the index it feeds, so a result
+        still missing at the end was built from unchanged stores."""
+        docs, exact = list(self.docs.items()), list(self.exact.items())
+        bands = BandIndex(self.config.max_bucket)
+        for at in range(0, len(docs), chunk):
+            self._add_bands(bands, docs[at:at + chunk])
+            yield
+        claims: dict[str, tuple[str, int]] = {}
+        for at in range(0, max(len(docs), len(exact)), chunk):
+            self._add_claims(claims, docs[at:at + chunk], exact[at:at + chunk])
+            yield
+        if self._bands is None:
+            self._bands = bands
+        if self._exact_index is None:
+            self._exact_index = claims
+
+    @staticmethod
+    def _add_claims(index: dict[str, tuple[str, int]], docs: list, exact: list) -> None:
+        for doc_id, doc in docs:
+            for key in _doc_claims(doc):
+                index[key] = (doc_id, _doc_ts(doc))
+        for entry_key, value in exact:
+            original, ts, keys = _claim_fields(entry_key, value)
+            for key in keys:
+                index[key] = (original, ts)
+
+    def _add_bands(self, index: BandIndex, entries: list) -> None:
+        """The docs' keys (one numpy pass over their signatures), added in docs order."""
+        with paused_gc():  # new buckets are tracked until a collection: it would walk them all, often
+            self._add_bands_now(index, entries)
+
+    def _add_bands_now(self, index: BandIndex, entries: list) -> None:
+        cfg = self.config
+        width = 5 * cfg.num_perm
+        current = [isinstance(doc, list) and len(doc[2]) == width for _, doc in entries]
+        sigs = "".join(doc[2] if ok else "0" * width for (_, doc), ok in zip(entries, current, strict=True))
+        paras = [doc[3][:5 * cfg.index_paras] if ok else "" for (_, doc), ok in zip(entries, current, strict=True)]
+        bands = self._band_values(_unb85(sigs).reshape(-1, cfg.num_perm)).tolist() if entries else []
+        hashes = _unb85("".join(paras)).tolist()
+        at = 0
+        for (doc_id, doc), ok, keys, text in zip(entries, current, bands, paras, strict=True):
+            if ok:
+                keys += dict.fromkeys(h | _PARA_KEY for h in hashes[at:at + len(text) // 5])
+                at += len(text) // 5
+            else:  # an older layout, or another signature size
+                _, _, sig, doc_paras = _doc_fields(doc)
+                keys = self._index_keys(sig, doc_paras)
+            index.add(doc_id, keys)
+
+    def _band_values(self, sigs: np.ndarray) -> np.ndarray:
+        """(docs, bands) band keys of (docs, num_perm) signatures: the
+        values of ``MinHasher.band_keys`` as ints."""
+        bands = self.config.bands
+        rows = sigs.shape[1] // bands
+        mix = self.hasher.band_mix[: rows * bands]
+        mixed = sigs[:, : rows * bands].astype(np.uint64) * mix
+        per_band = mixed.reshape(len(sigs), bands, rows).sum(axis=2) + np.arange(bands, dtype=np.uint64)
+        return (per_band * _GOLDEN) >> _SHIFT32
 
     # -- features -----------------------------------------------------------
 
@@ -402,9 +552,10 @@ class Deduplicator:
     def _from_fingerprint(fp: Fingerprint) -> _Features:
         return _Features(_unb64(fp.s), fp.n, _unb64(fp.p).tolist() if fp.p else [])
 
-    def _index_keys(self, sig: np.ndarray, paras: list[int]) -> list[str]:
-        keys = self.hasher.band_keys(sig, self.config.bands)
-        keys += [f"p{h:08x}" for h in dict.fromkeys(paras[: self.config.index_paras])]
+    def _index_keys(self, sig: np.ndarray, paras: list[int]) -> list[int]:
+        """Candidate keys: one per LSH band, one per indexed paragraph (hash | 2**32)."""
+        keys: list[int] = self._band_values(sig[None, :]).tolist()[0] if len(sig) else []
+        keys += dict.fromkeys(h | _PARA_KEY for h in paras[: self.config.index_paras])
         return keys
 
     def _exact_keys(self, a: Article) -> list[str]:
@@ -441,8 +592,9 @@ class Deduplicator:
 
     def _best(self, article_id: str, f: _Features) -> tuple[str, str, float] | None:
         hits: dict[str, int] = {}
+        bands = self.bands.buckets
         for key in self._index_keys(f.sig, f.paras):
-            for cid in _bucket_ids(self.bands.get(key)):
+            for cid in bands.get(key, ()):
                 if cid != article_id:
                     hits[cid] = hits.get(cid, 0) + 1
         ranked = sorted(hits, key=lambda c: -hits[c])[: self.config.max_candidates]
@@ -476,11 +628,12 @@ class Deduplicator:
         if article.id in self.docs:
             return article
         exact_keys = self._exact_keys(article)
+        known = self.exact_index
         for key in exact_keys:
-            entry = self.exact.get(key)
-            if not entry:
+            entry = known.get(key)
+            if entry is None:
                 continue
-            original, _ = _exact_entry(entry)
+            original = entry[0]
             if original != article.id:
                 self._remember(exact_keys, original, ts)
                 return self._mark(article, original, "exact", 1.0)
@@ -500,46 +653,46 @@ class Deduplicator:
         number of documents dropped. Cost is one pass over the stores."""
         cutoff = int((_utc(now) - self.config.ttl).timestamp())
         dropped = 0
+        bands, known = self.bands, self.exact_index
         for doc_id, doc in list(self.docs.items()):
-            t, _, sig, paras = _doc_fields(doc)
-            if t >= cutoff:
+            if _doc_ts(doc) >= cutoff:
                 continue
-            for key in self._index_keys(sig, paras):
-                value = self.bands.get(key)
-                if value is None:
-                    continue
-                rest = [i for i in _bucket_ids(value) if i != doc_id]
-                if rest:
-                    self.bands[key] = _bucket_value(rest)
-                else:
-                    del self.bands[key]
+            _, _, sig, paras = _doc_fields(doc)
+            bands.remove(doc_id, self._index_keys(sig, paras))
+            for key in _doc_claims(doc):
+                known.pop(key, None)
             del self.docs[doc_id]
             dropped += 1
-        for key, entry in list(self.exact.items()):
-            if _exact_entry(entry)[1] < cutoff:
-                del self.exact[key]
+        for entry_key, value in list(self.exact.items()):
+            _, ts, keys = _claim_fields(entry_key, value)
+            if ts < cutoff:
+                for key in keys:
+                    known.pop(key, None)
+                del self.exact[entry_key]
         return dropped
 
     # -- writes -------------------------------------------------------------
 
     def _index(self, article_id: str, f: _Features, exact_keys: list[str], ts: int) -> None:
-        self.docs[article_id] = _doc_value(ts, f)
-        cap = self.config.max_bucket
-        packed = _pack_id(article_id)
-        for key in self._index_keys(f.sig, f.paras):
-            old = self.bands.get(key)  # a new value below: never mutate
-            if packed is not None and (not old or isinstance(old, str)):
-                self.bands[key] = ((old or "") + packed)[-cap * _PACKED:]
-            else:
-                self.bands[key] = (_bucket_ids(old) + [article_id])[-cap:]
-        self._remember(exact_keys, article_id, ts)
+        claimed = self._claim(exact_keys, article_id, ts)
+        self.docs[article_id] = _doc_value(ts, f, claimed)  # an original's claims: no record of their own
+        self.bands.add(article_id, self._index_keys(f.sig, f.paras))
+
+    def _claim(self, keys: list[str], original: str, ts: int) -> list[str]:
+        """Point the exact keys not yet known at `original` (first writer
+        wins); returns them."""
+        known = self.exact_index
+        claimed = [k for k in dict.fromkeys(keys) if k not in known]
+        for key in claimed:
+            known[key] = (original, ts)
+        return claimed
 
     def _remember(self, keys: list[str], original: str, ts: int) -> None:
-        """Point exact keys at `original` (first writer wins), so a
-        re-delivery of a copy also resolves to the original."""
-        for key in keys:
-            if key not in self.exact:
-                self.exact[key] = _exact_value(original, ts)
+        """A copy's exact keys point at its `original`, so a re-delivery of
+        the copy also resolves to the original: one record for all of them."""
+        claimed = self._claim(keys, original, ts)
+        if claimed:
+            self.exact["c" + claimed[0]] = [_exact_value(original, ts), claimed]
 
     @staticmethod
     def _mark(article: Article, original: str, kind: str, sim: float) -> Article:

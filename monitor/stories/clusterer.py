@@ -17,11 +17,11 @@ original's story directly. Candidates come from an inverted index of keys
 (``StoryIndex``), so the cost per article does not grow with live stories.
 
 State (all JSON-plain, always replaced, never mutated in place):
-``stories`` sid -> profile; ``story_index`` article id -> sid;
-``story_postings`` key -> [[sid, t], ...]; ``story_reports`` "sid/n" -> a
-bucket of ``REPORT_BUCKET`` reports; ``story_df`` online document frequencies.
-A report costs 3 writes (profile, article index, report bucket) plus one per
-key new to the story; document frequencies are written on the TTL sweep.
+``stories`` sid -> profile; ``story_reports`` "sid/n" -> a bucket of
+``REPORT_BUCKET`` reports; ``story_df`` online document frequencies. A
+report costs 2 writes (profile, report bucket); document frequencies are
+written on the TTL sweep. The key index and the article index are derived
+from those (monitor/stories/index.py), kept in memory, rebuilt on first use.
 
 A profile holds what matching needs, packed (``profile``), and nothing its
 reports already hold: ``first`` is the number of its first report, and
@@ -36,6 +36,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,7 @@ from monitor.models import Article, StoryRecord, stable_id, utcnow
 from monitor.state import StateStores, Store
 from monitor.stories.docfreq import DocFreq
 from monitor.stories.features import Features, features, timestamp
-from monitor.stories.index import StoryIndex
+from monitor.stories.index import StoryIndex, article_index, fill_article_index
 from monitor.stories.profile import (
     KEY_SEP,
     join_labels,
@@ -157,13 +158,13 @@ def _add(old: dict[str, float], new: dict[str, float], keep: int) -> dict[str, f
 class StoryClusterer:
     """Assigns ``story_id`` to articles and keeps the stories' state."""
 
-    def __init__(self, stories: Store, index: Store, config: StoryConfig | None = None, *,
-                 postings: Store | None = None, reports: Store | None = None,
-                 docfreq: Store | None = None) -> None:
-        self.stories, self.index = stories, index
+    def __init__(self, stories: Store, config: StoryConfig | None = None, *,
+                 reports: Store | None = None, docfreq: Store | None = None) -> None:
+        self.stories = stories
         self.config = config or StoryConfig()
-        self.postings = StoryIndex(postings if postings is not None else {})
         self.reports: Store = reports if reports is not None else {}
+        self._postings: StoryIndex | None = None  # derived: built on first use
+        self._index: dict[str, str] | None = None
         self.df = DocFreq(docfreq if docfreq is not None else {})
         self._expiry: list[tuple[float, str]] | None = None  # (updated, sid), built from the store
         self._sweeps = 0
@@ -176,8 +177,40 @@ class StoryClusterer:
 
     @classmethod
     def from_stores(cls, stores: StateStores, config: StoryConfig | None = None) -> StoryClusterer:
-        return cls(stores.stories, stores.story_index, config, postings=stores.story_postings,
-                   reports=stores.story_reports, docfreq=stores.story_df)
+        return cls(stores.stories, config, reports=stores.story_reports, docfreq=stores.story_df)
+
+    @property
+    def postings(self) -> StoryIndex:
+        """evidence key -> live stories, derived from the profiles."""
+        if self._postings is None:
+            self._postings = StoryIndex.build(self.stories)
+        return self._postings
+
+    @property
+    def index(self) -> dict[str, str]:
+        """article id -> story id, derived from the report buckets."""
+        if self._index is None:
+            self._index = article_index(self.stories, self.reports)
+        return self._index
+
+    def reset_indexes(self) -> None:
+        """Forget the derived indexes (the stores changed under us: a table
+        recovery); the next article rebuilds them."""
+        self._postings = self._index = None
+        self._expiry = None
+
+    def rebuild_steps(self, chunk: int = 5000) -> Iterator[None]:
+        """Build both indexes ``chunk`` items at a time, yielding between
+        slices; installed only if no article built one meanwhile (see
+        ``Deduplicator.rebuild_steps``)."""
+        stories = list(self.stories.items())
+        postings, index = StoryIndex(), {}
+        yield from postings.fill(stories, chunk)
+        yield from fill_article_index(index, stories, list(self.reports.items()), chunk)
+        if self._postings is None:
+            self._postings = postings
+        if self._index is None:
+            self._index = index
 
     # ------------------------------------------------------------ scoring
 
@@ -355,7 +388,7 @@ class StoryClusterer:
             fresh = [k for k in self._index_keys(feats) if k not in old["posted"]]
             fresh = fresh[:max(0, c.max_posted - len(old["posted"]))]
             if fresh:
-                self.postings.post(sid, fresh, published or seen)
+                self.postings.post(sid, fresh, new["first_seen"])
                 new["posted"] = [*old["posted"], *fresh]
         bucket_key = f"{sid}/{n // REPORT_BUCKET}"
         self.reports[bucket_key] = [*(self.reports.get(bucket_key) or []), report]
@@ -458,7 +491,7 @@ class StoryClusterer:
                     del self.index[aid]
             if key in self.reports:
                 del self.reports[key]
-        self.postings.unpost(sid, story["posted"])
+        self.postings.unpost(sid, story["posted"], story["first_seen"])
         self._norms.pop(sid, None)
         self._decoded.pop(sid, None)
         del self.stories[sid]

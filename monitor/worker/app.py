@@ -102,6 +102,16 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
     }
     pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config(),
                                       settings.story_config())
+
+    @tables["dedup_docs"].on_recover  # called after every recovery, all tables restored by then
+    async def rebuild_derived_indexes() -> None:
+        """A recovery may have changed the tables (another worker wrote them):
+        rebuild the core's in-memory indexes from them, a slice at a time so
+        heartbeats go on, before news.prepared is resumed."""
+        started = asyncio.get_running_loop().time()
+        for _ in pipeline.rebuild_indexes():
+            await asyncio.sleep(0)
+        log.info("derived_indexes_rebuilt", seconds=round(asyncio.get_running_loop().time() - started, 3))
     metrics = Metrics()
     metrics.rules_loaded.set(len(pipeline.engine.compiled))
     if feed_health is not None:

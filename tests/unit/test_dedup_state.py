@@ -1,7 +1,6 @@
 """Dedup state encodings: packed ids and base85 arrays decode to exactly what
 was written, ids that cannot be packed fall back to the plain layout, and
-state written in the older layout (bucket lists, exact [id, ts], doc dicts
-with base64) gives the same verdicts as state written now."""
+state written in the older layout (exact [id, ts], doc dicts with base64) gives the same verdicts as state written now."""
 
 from __future__ import annotations
 
@@ -25,29 +24,23 @@ def test_ids_and_arrays_round_trip():
         assert dd._unpack_id(dd._pack_id(i)) == i
     for odd in ("orig", "ABCDEF0123456789", "0123456789abcdef0", "0123456789abcdeg", "é" * 16):
         assert dd._pack_id(odd) is None
-        assert dd._bucket_ids(dd._bucket_value([ids[0], odd])) == [ids[0], odd]
         assert dd._exact_entry(dd._exact_value(odd, 5)) == (odd, 5)
-    for n in (1, 2, 32):
-        bucket = rng.sample(ids, n)
-        assert dd._bucket_ids(dd._bucket_value(bucket)) == bucket
     assert dd._exact_entry(dd._exact_value(ids[3], 1_709_294_400)) == (ids[3], 1_709_294_400)
     assert dd._exact_entry(dd._exact_value(ids[3], -7)) == (ids[3], -7)
     sig = np.array([rng.getrandbits(32) for _ in range(64)], dtype=np.uint32)
     assert np.array_equal(dd._unb85(dd._b85(sig)), sig)
 
 
-def _old_layout(d: Deduplicator) -> tuple[JsonStore, JsonStore, JsonStore]:
+def _old_layout(d: Deduplicator) -> tuple[JsonStore, JsonStore]:
     """The stores of `d` rewritten in the layout used before packing."""
-    exact, docs, bands = JsonStore(), JsonStore(), JsonStore()
-    for k, v in d.exact.items():
-        exact[k] = list(dd._exact_entry(v))
+    exact, docs = JsonStore(), JsonStore()
+    for k, (original, ts) in d.exact_index.items():
+        exact[k] = [original, ts]
     for k, v in d.docs.items():
         t, n, sig, paras = dd._doc_fields(v)
         docs[k] = {"t": t, "n": n, "s": dd._b64(sig),
                    "p": dd._b64(np.array(paras, dtype=np.uint32)) if paras else ""}
-    for k, v in d.bands.items():
-        bands[k] = dd._bucket_ids(v)
-    return exact, docs, bands
+    return exact, docs
 
 
 def _paragraphs(rng: random.Random, n: int) -> list[str]:
@@ -70,7 +63,7 @@ def test_old_layout_state_gives_the_same_verdicts():
         _art(stable_id("c5"), "\n\n".join(_paragraphs(rng, 8))),  # unrelated
         _art(stable_id("c6"), "moved", url="https://x.example/3"),
     ]
-    new = Deduplicator(JsonStore(), JsonStore(), JsonStore())
+    new = Deduplicator(JsonStore(), JsonStore())
     for a in originals:
         assert new.process(a, T0).duplicate_of is None
     old = Deduplicator(*_old_layout(new))
@@ -85,3 +78,4 @@ def test_old_layout_state_gives_the_same_verdicts():
     assert len(new.docs) == n_indexed + 1  # the unrelated one
     assert new.expire(T0 + timedelta(days=4)) == old.expire(T0 + timedelta(days=4)) == n_indexed + 1
     assert len(new.bands) == len(old.bands) == len(new.exact) == len(old.exact) == 0
+    assert new.exact_index == old.exact_index == {}

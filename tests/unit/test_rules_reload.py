@@ -42,8 +42,7 @@ def raw(aid: str, text: str = TEXT) -> RawArticle:
 
 
 def test_reload_keeps_state_of_unchanged_rules_and_the_silences(tmp_path):
-    stores = StateStores(**{name: JsonStore() for name in ("dedup_exact", "dedup_docs", "dedup_bands",
-                                                          "stories", "story_index", "rules")})
+    stores = StateStores(**{name: JsonStore() for name in ("dedup_exact", "dedup_docs", "stories", "rules")})
     pipeline = Pipeline.from_rules_dir(rules_dir(tmp_path, RULES), stores)
     pipeline.engine.silences = Silences(Mute("putin-mentioned", T0 + timedelta(days=30)))
     first = pipeline.process(raw("a1"), T0)

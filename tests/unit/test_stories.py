@@ -49,7 +49,7 @@ def tagged(aid: str, paragraphs: tuple[str, ...], title: str, source: str = "wir
 
 
 def clusterer(**config: float) -> StoryClusterer:
-    return StoryClusterer({}, {}, StoryConfig(**config))
+    return StoryClusterer({}, StoryConfig(**config))
 
 
 def test_all_seeds_join_one_story_in_any_order() -> None:
@@ -127,8 +127,7 @@ def test_state_is_json_plain_and_compact() -> None:
     story = next(iter(c.stories.values()))
     assert json.loads(json.dumps(story)) == story
     assert json.loads(json.dumps(dict(c.index))) == dict(c.index)
-    for store in (c.postings.store, c.reports):
-        assert json.loads(json.dumps(dict(store))) == dict(store)
+    assert json.loads(json.dumps(dict(c.reports))) == dict(c.reports)
     keys, terms = unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
     assert 0 < len(keys) <= c.config.story_keys and 0 < len(terms) <= c.config.story_terms
     record = c.record(story["id"])
@@ -153,7 +152,7 @@ def test_expire() -> None:
     assert old.story_id not in c.stories and fresh.story_id in c.stories
     assert "seed-000" not in c.index and c.index["iran"] == fresh.story_id
     assert c.expire(NOW + timedelta(hours=60)) == []
-    assert not any(old.story_id in {sid for sid, _ in entries} for entries in c.postings.store.values())
+    assert not any(old.story_id in {sid for _, sid in entries} for entries in c.postings.postings.values())
 
 
 def test_a_story_stored_before_packing_still_joins_and_reports_the_same() -> None:
