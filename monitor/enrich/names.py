@@ -414,16 +414,6 @@ def _person_after(window: str) -> bool:
     return bool(after) and after[0].lower() in _PERSON_CUES
 
 
-def _context_votes(stat: _Stat, piece: _Piece, text: str, start: int, end: int) -> None:
-    """Cheap cues around one mention: "in X" (place), "leader X", "X said" (person)."""
-    votes = stat.votes
-    vote = _vote_before(text[max(0, start - 12):start])
-    if vote is not None:
-        votes[vote[0]] = votes.get(vote[0], 0) + vote[1]
-    if piece.words >= 2 and _person_after(text[end:end + 12]):
-        votes["person"] = votes.get("person", 0) + 1
-
-
 def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -> list[NameTag]:
     """The salient open-vocabulary names of an article, most salient first.
 
@@ -438,34 +428,40 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
     title = title or ""
     title_case = _is_title_case(title)
     sources = [(text, False)] + ([(title, True)] if title and not title_case else [])
-    analyse, get = _analyse, stats.get
+    analyse, get, vote_before, person_after = _analyse, stats.get, _vote_before, _person_after
     for src, headline in sources:
         for run in _runs(src):
             base = run.start()
             before = src[base - 2:base] if base >= 2 else ""
             initial = not (before[-1:] == " " and before[0] not in _BREAKS) and _is_sentence_start(src, base)
-            for piece in analyse(run.group(), initial):
-                start, end = base + piece.start, base + piece.end
-                if (piece.may and _is_month_may(src, start, end)) or (piece.abbrev and src[end:end + 1] != "."):
+            for (p_start, p_end, key, surface, p_initial, _, _, p_votes, words, plain, may, abbrev,
+                 strong) in analyse(run.group(), initial):
+                start, end = base + p_start, base + p_end
+                if (may and _is_month_may(src, start, end)) or (abbrev and src[end:end + 1] != "."):
                     continue
-                stat = get(piece.key)
+                stat = get(key)
                 if stat is None:
-                    stat = stats[piece.key] = _Stat(piece.key, -1 if headline else start)
+                    stat = stats[key] = _Stat(key, -1 if headline else start)
                 stat.count += 1
                 surfaces = stat.surfaces
-                surfaces[piece.surface] = surfaces.get(piece.surface, 0) + 1
+                surfaces[surface] = surfaces.get(surface, 0) + 1
                 if headline:
                     stat.in_headline = True
-                if piece.plain:
+                if plain:
                     stat.plain = True
-                if not piece.initial or headline or piece.words > 1:
+                if not p_initial or headline or words > 1:
                     stat.initial_only = False
-                if piece.votes:
+                if p_votes:
                     votes = stat.votes
-                    for kind, n in piece.votes:
+                    for kind, n in p_votes:
                         votes[kind] = votes.get(kind, 0) + n
-                if not piece.strong:
-                    _context_votes(stat, piece, src, start, end)
+                if not strong:  # cheap cues around the mention: "in X", "leader X", "X said"
+                    votes = stat.votes
+                    vote = vote_before(src[start - 12 if start > 12 else 0:start])
+                    if vote is not None:
+                        votes[vote[0]] = votes.get(vote[0], 0) + vote[1]
+                    if words >= 2 and person_after(src[end:end + 12]):
+                        votes["person"] = votes.get("person", 0) + 1
     _fold_short_forms(stats, places)
     if title and title_case:
         folded_title = f" {fold_name(title)} "

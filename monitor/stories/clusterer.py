@@ -53,6 +53,8 @@ from monitor.stories.profile import (
     levels,
     pack,
     pack_terms,
+    pack_terms_with_levels,
+    pack_with_levels,
     ranked_keys,
     split_labels,
     term_levels,
@@ -241,10 +243,15 @@ class StoryClusterer:
             self._decoded.move_to_end(sid)
             return hit[1]
         vectors = _match_vectors(story)
+        self._remember(sid, story, vectors)
+        return vectors
+
+    def _remember(self, sid: str, story: dict[str, Any],
+                  vectors: tuple[dict[str, float], dict[int, float]]) -> None:
         self._decoded[sid] = (story, vectors)
+        self._decoded.move_to_end(sid)
         if len(self._decoded) > DECODED_STORIES:
             self._decoded.popitem(last=False)
-        return vectors
 
     def _norms_now(self, story: dict[str, Any]) -> list[float]:
         idf = self.df.table.__getitem__
@@ -375,8 +382,10 @@ class StoryClusterer:
                 new["first"] = n
         if feats is not None:
             old_keys, old_terms = _vectors(old)
-            new["keys"] = pack(_add(old_keys, feats.keys, c.story_keys), KEY_SEP)
-            new["terms"] = pack_terms(_add(old_terms, feats.terms, c.story_terms))
+            new["keys"], key_levels = pack_with_levels(_add(old_keys, feats.keys, c.story_keys), KEY_SEP)
+            new["terms"], term_levels_ = pack_terms_with_levels(_add(old_terms, feats.terms, c.story_terms))
+            if key_levels is not None:  # what matching would decode from the new profile
+                self._remember(sid, new, (key_levels, term_levels_))
             labels = _labels(old)
             named = [k for k in ranked_keys(new["keys"], KEY_SEP) if not k.startswith("e:country:")]
             new["names"] = join_labels([labels.get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]])

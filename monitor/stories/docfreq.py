@@ -143,11 +143,14 @@ class DocFreq:
             self._t = t
         if not self._changed:
             return 0
-        shards: dict[str, dict[str, float]] = {f"s{k}": {} for k in range(SHARDS)}
-        for term, c in counts.items():
-            shards[_shard(term)][_stored(term)] = round(c, 3)
-        for s, values in shards.items():
-            self.store[s] = values
+        shards: list[dict[str, float]] = [{} for _ in range(SHARDS)]
+        for term, c in counts.items():  # _shard and _stored, inlined: this runs over every term
+            if term.__class__ is int:
+                shards[term % SHARDS][f"#{term:x}"] = round(c, 3)
+            else:
+                shards[int(_shard(term)[1:])][_stored(term)] = round(c, 3)
+        for k, values in enumerate(shards):
+            self.store[f"s{k}"] = values
         self.store["meta"] = {"n": round(self._n, 3), "t": self._t}
         self._changed = False
         return len(shards) + 1

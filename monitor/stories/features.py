@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from monitor.models import Article, EventTag
 from monitor.stories.profile import term_id
@@ -23,6 +24,7 @@ from monitor.stories.profile import term_id
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _ASCII_TOKEN = re.compile(r"[A-Za-z]{3,}")
 _FOLD = re.compile(r"[^\w]+")
+_by_count = itemgetter(1)
 STOP = frozenset(
     """the and for that with was were are has have had this from his her its their they them
     said says will would could should may might not but also been being which who whom what when
@@ -116,10 +118,13 @@ def article_keys(article: Article, keep: int = 24) -> tuple[dict[str, float], di
 def article_terms(article: Article, keep: int = 60) -> dict[str, float]:
     """Sub-linear frequencies of the content words (headline counted twice)."""
     text = f"{article.headline or ''} {article.headline or ''} {article.text}".lower()
-    tokens = _ASCII_TOKEN.findall(text) if text.isascii() else _TOKEN.findall(text)
-    counts = Counter(t for t in tokens if t not in STOP)
-    top = heapq.nsmallest(keep, counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return {t: round(1 + math.log(c), 4) for t, c in top}
+    counts = Counter(_ASCII_TOKEN.findall(text) if text.isascii() else _TOKEN.findall(text))
+    for word in STOP.intersection(counts):
+        del counts[word]
+    # most frequent first, ties by word: sort by word, then (stable) by count
+    ranked = sorted(counts.items())
+    ranked.sort(key=_by_count, reverse=True)
+    return {t: round(1 + math.log(c), 4) for t, c in ranked[:keep]}
 
 
 def article_events(article: Article) -> dict[str, list[str]]:

@@ -37,15 +37,29 @@ Packed = list[Any]
 
 def pack(weights: dict[str, float], sep: str) -> Packed:
     """``weights`` as a packed vector, heaviest first (ties by key)."""
+    return pack_with_levels(weights, sep)[0]
+
+
+def pack_with_levels(weights: dict[str, float], sep: str) -> tuple[Packed, dict[str, float] | None]:
+    """``pack``, and what ``levels`` reads back from it (None if a key holds ``sep``)."""
     ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
     if not ranked or ranked[0][1] <= 0:
-        return ["", 0.0, ""]
-    return [sep.join(k for k, _ in ranked), round(ranked[0][1], 4), _levels(ranked)]
+        return ["", 0.0, ""], {}
+    text = sep.join(k for k, _ in ranked)
+    quantized = _quantized(ranked)
+    packed = [text, round(ranked[0][1], 4), _b64(quantized)]
+    if text.count(sep) != len(ranked) - 1:
+        return packed, None
+    return packed, dict(zip([k for k, _ in ranked], quantized, strict=True))
 
 
-def _levels(ranked: list[tuple[Any, float]]) -> str:
+def _quantized(ranked: list[tuple[Any, float]]) -> list[int]:
     scale = LEVELS / ranked[0][1]
-    return b64encode(bytes([int(w * scale + 0.5) or 1 for _, w in ranked])).decode("ascii")
+    return [int(w * scale + 0.5) or 1 for _, w in ranked]
+
+
+def _b64(quantized: list[int]) -> str:
+    return b64encode(bytes(quantized)).decode("ascii")
 
 
 def unpack(packed: Packed | dict[str, float], sep: str) -> dict[str, float]:
@@ -74,11 +88,19 @@ def term_id(word: str) -> int:
 
 def pack_terms(weights: dict[int, float]) -> Packed:
     """Term id -> weight as ``[base64 of the ids, the largest weight, base64 of the levels]``."""
+    return pack_terms_with_levels(weights)[0]
+
+
+def pack_terms_with_levels(weights: dict[int, float]) -> tuple[Packed, dict[int, float]]:
+    """``pack_terms``, and what ``term_levels`` reads back from it (no decoding)."""
     ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
     if not ranked or ranked[0][1] <= 0:
-        return ["", 0.0, ""]
-    ids = struct.pack(f"<{len(ranked)}I", *(k for k, _ in ranked))
-    return [b64encode(ids).decode("ascii"), round(ranked[0][1], 4), _levels(ranked)]
+        return ["", 0.0, ""], {}
+    ids = [k for k, _ in ranked]
+    quantized = _quantized(ranked)
+    packed = [b64encode(struct.pack(f"<{len(ids)}I", *ids)).decode("ascii"), round(ranked[0][1], 4),
+              _b64(quantized)]
+    return packed, dict(zip(ids, quantized, strict=True))
 
 
 def unpack_terms(packed: Packed | dict[str, float]) -> dict[int, float]:
