@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -205,23 +204,19 @@ def test_user_entry_extends_builtin_country_and_links_country(tmp_path: Path) ->
 # ---------------------------------------------------------------- scale
 
 
-def test_ten_thousand_entities_cost_grows_with_text_not_watchlist() -> None:
+def test_ten_thousand_entities_each_still_found_by_its_own_context() -> None:
+    """Correctness at watchlist scale; its cost is measured in bench/ (tagging), not here."""
     synthetic = [EntitySpec(id=f"person:p{i}", type="person", name=f"Zorbel{i} Quantix{i}",
                             requires_context=[f"Quantix{i}"]) for i in range(10_000)]
     big = Tagger(Watchlist([*default_tagger().watchlist.entities, *synthetic]))
     art = seed_article("003")
     art = art.model_copy(update={"paragraphs": [*art.paragraphs, "Zorbel42 Quantix42 met Quantix42."],
                                  "text": art.text + "\n\nZorbel42 Quantix42 met Quantix42."})
-    assert mentions(big.tag(art), "person:p42") == ["Zorbel42 Quantix42", "Quantix42"]
-
-    def per_article(tagger: Tagger) -> float:
-        t0 = time.perf_counter()
-        for _ in range(5):
-            tagger.tag_entities(art)
-        return (time.perf_counter() - t0) / 5
-
-    per_article(default_tagger())
-    assert per_article(big) < 3 * per_article(default_tagger()) + 0.002
+    tagged = big.tag(art)
+    assert mentions(tagged, "person:p42") == ["Zorbel42 Quantix42", "Quantix42"]
+    assert mentions(tagged, "person:p43") == []
+    assert {e.id for e in tagged.entities} - {f"person:p{i}" for i in range(10_000)} == \
+        {e.id for e in default_tagger().tag(seed_article("003")).entities}
 
 
 # ------------------------------------------------------------ property test
