@@ -50,15 +50,14 @@ from monitor.stories.index import StoryIndex, article_index, fill_article_index
 from monitor.stories.profile import (
     KEY_SEP,
     join_labels,
-    levels,
+    match_vectors,
     pack,
     pack_terms,
     pack_terms_with_levels,
     pack_with_levels,
     ranked_keys,
-    split_labels,
-    term_levels,
-    unpack,
+    story_labels,
+    story_vectors,
     unpack_terms,
 )
 from monitor.stories.record import (
@@ -128,24 +127,6 @@ def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
         return weights
     # sorted, not nsmallest: cheaper at these sizes, and packing then sorts a sorted list
     return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
-
-
-def _vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
-    """A story's name and word vectors, unpacked."""
-    return unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
-
-
-def _match_vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
-    """The same up to scale: what cosines and the stored norms are computed on."""
-    return levels(story["keys"], KEY_SEP), term_levels(story["terms"])
-
-
-def _labels(story: dict[str, Any]) -> dict[str, str]:
-    """Main name key -> display label."""
-    if "names" not in story:  # written before packing
-        return dict(story.get("labels", {}))
-    named = [k for k in ranked_keys(story["keys"], KEY_SEP) if not k.startswith("e:country:")]
-    return dict(zip(named, split_labels(story["names"]), strict=False))
 
 
 def _add(old: dict[str, float], new: dict[str, float], keep: int) -> dict[str, float]:
@@ -235,14 +216,14 @@ class StoryClusterer:
         return norms[0], norms[1]
 
     def _match_vectors(self, story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
-        """``_match_vectors(story)``, from a small cache (checked against the
+        """``match_vectors(story)``, from a small cache (checked against the
         profile object itself: a stored profile is replaced, never changed)."""
         sid = story["id"]
         hit = self._decoded.get(sid)
         if hit is not None and hit[0] is story:
             self._decoded.move_to_end(sid)
             return hit[1]
-        vectors = _match_vectors(story)
+        vectors = match_vectors(story)
         self._remember(sid, story, vectors)
         return vectors
 
@@ -381,12 +362,12 @@ class StoryClusterer:
             if lo is not None and published < lo:  # an earlier report arrived late
                 new["first"] = n
         if feats is not None:
-            old_keys, old_terms = _vectors(old)
+            old_keys, old_terms = story_vectors(old)
             new["keys"], key_levels = pack_with_levels(_add(old_keys, feats.keys, c.story_keys), KEY_SEP)
             new["terms"], term_levels_ = pack_terms_with_levels(_add(old_terms, feats.terms, c.story_terms))
             if key_levels is not None:  # what matching would decode from the new profile
                 self._remember(sid, new, (key_levels, term_levels_))
-            labels = _labels(old)
+            labels = story_labels(old)
             named = [k for k in ranked_keys(new["keys"], KEY_SEP) if not k.startswith("e:country:")]
             new["names"] = join_labels([labels.get(k) or feats.labels.get(k, k) for k in named[:MAIN_NAMES]])
             new["norms"] = self._norms_now(new)

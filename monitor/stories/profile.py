@@ -139,3 +139,21 @@ def join_labels(labels: list[str]) -> str:
 
 def split_labels(joined: str) -> list[str]:
     return joined.split(KEY_SEP) if joined else []
+
+
+def story_vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
+    """A story profile's name and word vectors, unpacked."""
+    return unpack(story["keys"], KEY_SEP), unpack_terms(story["terms"])
+
+
+def match_vectors(story: dict[str, Any]) -> tuple[dict[str, float], dict[int, float]]:
+    """The same up to scale: what cosines and the stored norms are computed on."""
+    return levels(story["keys"], KEY_SEP), term_levels(story["terms"])
+
+
+def story_labels(story: dict[str, Any]) -> dict[str, str]:
+    """Main name key -> display label."""
+    if "names" not in story:  # written before packing
+        return dict(story.get("labels", {}))
+    named = [k for k in ranked_keys(story["keys"], KEY_SEP) if not k.startswith("e:country:")]
+    return dict(zip(named, split_labels(story["names"]), strict=False))
