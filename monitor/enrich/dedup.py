@@ -73,6 +73,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from monitor.enrich.bytetable import translate_keeping_letters
 from monitor.models import Article, Fingerprint
 from monitor.state import Store, paused_gc
 
@@ -224,20 +225,7 @@ def _tokens(text: str) -> list[str]:
     digits are put back (3x faster on news text)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).lower()
-    raw = text.encode("ascii", "replace")  # one "?" per non-ASCII code point
-    out = raw.translate(_WORD_BYTES).decode("ascii")
-    if text.isascii():
-        return out.split()
-    pieces, pos = [], 0
-    i = raw.find(b"?")
-    while i != -1:
-        c = text[i]
-        if c.isalnum():  # a non-ASCII letter or digit ("?" itself is not)
-            pieces += (out[pos:i], c)
-            pos = i + 1
-        i = raw.find(b"?", i + 1)
-    pieces.append(out[pos:])
-    return "".join(pieces).split()
+    return translate_keeping_letters(text, _WORD_BYTES).split()
 
 
 def _para_hash(words: list[str]) -> int:

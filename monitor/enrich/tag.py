@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
+from monitor.enrich.bytetable import translate_keeping_letters
 from monitor.enrich.entities import EntitySpec
 from monitor.enrich.events import EventCatalog
 from monitor.enrich.names import extract_names
@@ -125,20 +126,7 @@ def _boundary_form(s: str) -> str:
     """Every character that is not alphanumeric as a space (one for one, so
     offsets are kept): ``_NON_ALNUM.sub(" ", s)``, but through a byte table,
     then putting back the few non-ASCII letters (3-30x faster)."""
-    raw = s.encode("ascii", "replace")  # one "?" per non-ASCII code point
-    out = raw.translate(_ASCII_BOUNDARY).decode("ascii")
-    if s.isascii():
-        return out
-    pieces, pos = [], 0
-    i = raw.find(b"?")
-    while i != -1:
-        c = s[i]
-        if c.isalnum():  # a non-ASCII letter or digit ("?" itself is not)
-            pieces += (out[pos:i], c)
-            pos = i + 1
-        i = raw.find(b"?", i + 1)
-    pieces.append(out[pos:])
-    return "".join(pieces)
+    return translate_keeping_letters(s, _ASCII_BOUNDARY)
 
 
 def _pattern(key: str) -> tuple[str, int, int]:
