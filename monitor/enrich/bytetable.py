@@ -9,6 +9,12 @@ it in tests/unit/test_core_fast_paths.py).
 
 from __future__ import annotations
 
+# word characters (regex \w: alphanumeric or "_") kept, ASCII capitals lowered, the rest a space
+WORD_TABLE = bytes((c | 0x20 if 65 <= c <= 90 else c) if chr(c).isalnum() or c == 95 else 32
+                   for c in range(128)) + b" " * 128
+# ASCII letters kept (capitals lowered), the rest a space
+LETTER_TABLE = bytes((c | 0x20) if chr(c).isalpha() else 32 for c in range(128)) + b" " * 128
+
 
 def translate_keeping_letters(text: str, table: bytes) -> str:
     """``text`` with each ASCII character mapped through ``table`` and each
@@ -28,3 +34,8 @@ def translate_keeping_letters(text: str, table: bytes) -> str:
         i = raw.find(b"?", i + 1)
     pieces.append(out[pos:])
     return "".join(pieces)
+
+
+def words(text: str) -> list[str]:
+    """``re.findall(r"\\w+", text)`` with ASCII capitals lowered."""
+    return translate_keeping_letters(text, WORD_TABLE).split()

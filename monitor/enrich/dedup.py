@@ -73,7 +73,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from monitor.enrich.bytetable import translate_keeping_letters
+from monitor.enrich import bytetable
 from monitor.models import Article, Fingerprint
 from monitor.state import Store, paused_gc
 
@@ -212,12 +212,6 @@ class MinHasher:
         return [f"{int(v):08x}" for v in per_band]
 
 
-# ASCII byte -> itself lowercased if a word character (\w), else a space; the
-# "?" that stands for a non-ASCII character after encoding becomes a space too
-_WORD_BYTES = bytes((c | 0x20 if 65 <= c <= 90 else c) if chr(c).isalnum() or c == 95 else 32
-                    for c in range(128)) + b" " * 128
-
-
 def _tokens(text: str) -> list[str]:
     """``_WORD.findall(NFKC(text).lower())``, through a byte table: a regex
     word character is one for which ``str.isalnum()`` holds, or "_", so
@@ -225,7 +219,7 @@ def _tokens(text: str) -> list[str]:
     digits are put back (3x faster on news text)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).lower()
-    return translate_keeping_letters(text, _WORD_BYTES).split()
+    return bytetable.words(text)
 
 
 def _para_hash(words: list[str]) -> int:

@@ -414,6 +414,11 @@ def _person_after(window: str) -> bool:
     return bool(after) and after[0].lower() in _PERSON_CUES
 
 
+# runs that give no name whether or not they start a sentence (bounded like _analyse's cache)
+_NEVER_A_NAME: set[str] = set()
+_NEVER_MAX = 32768
+
+
 def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -> list[NameTag]:
     """The salient open-vocabulary names of an article, most salient first.
 
@@ -429,13 +434,23 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
     title_case = _is_title_case(title)
     sources = [(text, False)] + ([(title, True)] if title and not title_case else [])
     analyse, get, vote_before, person_after = _analyse, stats.get, _vote_before, _person_after
+    never = _NEVER_A_NAME
+    if len(never) > _NEVER_MAX:
+        never.clear()
     for src, headline in sources:
         for run in _runs(src):
+            group = run.group()
+            if group in never:  # "The", "According", "Monday": no name wherever it stands
+                continue
             base = run.start()
             before = src[base - 2:base] if base >= 2 else ""
             initial = not (before[-1:] == " " and before[0] not in _BREAKS) and _is_sentence_start(src, base)
+            pieces = analyse(group, initial)
+            if not pieces and not analyse(group, not initial):
+                never.add(group)
+                continue
             for (p_start, p_end, key, surface, p_initial, _, _, p_votes, words, plain, may, abbrev,
-                 strong) in analyse(run.group(), initial):
+                 strong) in pieces:
                 start, end = base + p_start, base + p_end
                 if (may and _is_month_may(src, start, end)) or (abbrev and src[end:end + 1] != "."):
                     continue
@@ -477,8 +492,9 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
         return (-score, s.first)
 
     kept.sort(key=salience)
-    return [NameTag(key=s.key, name=_display(s), kind=_kind(s), count=s.count, in_headline=s.in_headline)
-            for s in kept[:limit]]
+    # every field set, with its type: validation would only repeat what is built here
+    return [NameTag.model_construct(key=s.key, name=_display(s), kind=_kind(s), count=s.count,
+                                    in_headline=s.in_headline) for s in kept[:limit]]
 
 
 def _looks_common(s: _Stat, text: str, places: frozenset[str]) -> bool:

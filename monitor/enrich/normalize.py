@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from monitor.enrich import bytetable
 from monitor.enrich.sentences import sentence_spans
 from monitor.models import Article, RawArticle
 
@@ -740,7 +741,6 @@ _STOP_INDEX = {w: lang for lang, ws in _STOPWORDS.items() for w in ws}
 _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
 _FIRST_SCRIPT_CHAR = "\u0370"  # the lowest character of any range in _SCRIPTS
 _ANY_SCRIPT = re.compile("[" + "".join(pat.pattern[1:-1] for _, pat in _SCRIPTS) + "]")
-_ASCII_WORD = re.compile(r"\w+", re.ASCII)  # _WORD on ASCII text
 
 
 def _letters_and_scripts(sample: str) -> tuple[int, list[tuple[str, re.Pattern[str]]]]:
@@ -762,7 +762,6 @@ def _letters_and_scripts(sample: str) -> tuple[int, list[tuple[str, re.Pattern[s
             letters += 1
         i = raw.find(b"?", i + 1)
     return letters, scripts
-_WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -780,7 +779,7 @@ def guess_language(text: str) -> str | None:
                 return "ja"
             return lang
     # language -> stopword hits, languages in order of their first hit
-    votes = Counter(map(_STOP_INDEX.get, (_ASCII_WORD if sample.isascii() else _WORD).findall(sample.lower())))
+    votes = Counter(map(_STOP_INDEX.get, bytetable.words(sample.lower())))
     votes.pop(None, None)
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < 5:

@@ -16,13 +16,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 
+from monitor.enrich.bytetable import LETTER_TABLE, translate_keeping_letters
 from monitor.models import Article, EventTag
 from monitor.stories.profile import term_id
 
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
-_ASCII_TOKEN = re.compile(r"[A-Za-z]{3,}")
 _FOLD = re.compile(r"[^\w]+")
 _by_count = itemgetter(1)
 STOP = frozenset(
@@ -115,16 +116,42 @@ def article_keys(article: Article, keep: int = 24) -> tuple[dict[str, float], di
     return keys, {k: labels[k] for k in keys}
 
 
+def _content_counts(text: str) -> Counter[str]:
+    """``Counter(_TOKEN.findall(text))`` through a byte table (2x faster on
+    news text): letter runs counted as words, then the few distinct ones
+    that are short dropped, and one holding non-ASCII characters re-split by
+    the regex (it may hold decimal digits, which are not letters)."""
+    letters = translate_keeping_letters(text, LETTER_TABLE)
+    counts = Counter(letters.split())
+    odd = [w for w in counts if len(w) < 3 or not w.isascii()]
+    for w in odd:
+        n = counts.pop(w)
+        if not w.isascii():
+            for token in _TOKEN.findall(w):
+                counts[token] += n
+    return counts
+
+
 def article_terms(article: Article, keep: int = 60) -> dict[str, float]:
     """Sub-linear frequencies of the content words (headline counted twice)."""
     text = f"{article.headline or ''} {article.headline or ''} {article.text}".lower()
-    counts = Counter(_ASCII_TOKEN.findall(text) if text.isascii() else _TOKEN.findall(text))
+    counts = _content_counts(text)
     for word in STOP.intersection(counts):
         del counts[word]
-    # most frequent first, ties by word: sort by word, then (stable) by count
-    ranked = sorted(counts.items())
+    # most frequent first, ties by word: sort by word, then (stable) by count;
+    # only the words as frequent as the keep-th one can be kept
+    if len(counts) > keep:
+        floor = sorted(counts.values(), reverse=True)[keep - 1]
+        ranked = sorted(kv for kv in counts.items() if kv[1] >= floor)
+    else:
+        ranked = sorted(counts.items())
     ranked.sort(key=_by_count, reverse=True)
-    return {t: round(1 + math.log(c), 4) for t, c in ranked[:keep]}
+    return {t: _weight(c) for t, c in ranked[:keep]}
+
+
+@lru_cache(maxsize=256)
+def _weight(count: int) -> float:
+    return round(1 + math.log(count), 4)
 
 
 def article_events(article: Article) -> dict[str, list[str]]:

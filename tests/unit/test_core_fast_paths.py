@@ -1,13 +1,14 @@
 """Fast paths of the core (issue 16) give exactly the plain formulas' results:
 character cleaning, CSS/JS junk checks, the name-run scan, dedup tokens,
-shingles and MinHash signatures. A difference here would change what
-normalize, names or dedup output, so each is compared on random text built
+story content words, shingles and MinHash signatures. A difference here would change what
+normalize, names, dedup or stories output, so each is compared on random text built
 from the characters the fast path treats specially."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 import numpy as np
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from monitor.enrich import dedup as dd
 from monitor.enrich import names as nm
 from monitor.enrich import normalize as nz
+from monitor.stories import features as sf
 
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
 
@@ -62,13 +64,21 @@ def test_name_runs_equal_the_plain_pattern(text):
     assert [m.span() for m in nm._runs(text)] == [m.span() for m in nm._RUN.finditer(text)]
 
 
-WORDS = _mix(["The", " ", "don’t", "É", "ß", "ﬁ", "İ", "²", "½", "_", "9", "한국", "-", "?", "\u00a0", "x"])
+WORDS = _mix(["The", " ", "don’t", "É", "ß", "ﬁ", "İ", "²", "½", "_", "9", "٣", "한국", "-", "?", "\u00a0", "x",
+               "abc", "Summit"])
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(WORDS, ANY_TEXT))
 def test_dedup_tokens_equal_the_word_regex(text):
     assert dd._tokens(text) == dd._WORD.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(WORDS, ANY_TEXT))
+def test_story_content_words_equal_the_letter_regex(text):
+    text = text.lower()
+    assert sf._content_counts(text) == Counter(re.findall(r"[^\W\d_]{3,}", text))
 
 
 @settings(max_examples=200, deadline=None)

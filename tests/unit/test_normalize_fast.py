@@ -32,7 +32,7 @@ def plain_guess(text: str) -> str | None:
                 return "ja"
             return lang
     votes: dict[str, int] = {}
-    for w in nz._WORD.findall(sample.lower()):
+    for w in re.findall(r"\w+", sample.lower()):
         if (vote := nz._STOP_INDEX.get(w)) is not None:
             votes[vote] = votes.get(vote, 0) + 1
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])
