@@ -49,11 +49,16 @@ def load_rules(rules_dir: Path | str, tagger: Tagger) -> Ruleset:
 
 
 class Pipeline:
+    # the daemon's: a closed story's state is dropped by `stories_published`, once its record is out
+    confirm_closes = False
+
     def __init__(
         self, tagger: Tagger, ruleset: Ruleset, stores: StateStores | None = None,
         dedup_config: DedupConfig | None = None, story_config: StoryConfig | None = None,
+        *, confirm_closes: bool = False,
     ):
         self.stores = stores or StateStores()
+        self.confirm_closes = confirm_closes
         self.tagger = tagger
         self.dedup = Deduplicator(self.stores.dedup_exact, self.stores.dedup_docs, dedup_config or DedupConfig())
         self.stories = StoryClusterer.from_stores(self.stores, story_config)
@@ -63,9 +68,11 @@ class Pipeline:
 
     @classmethod
     def from_rules_dir(cls, rules_dir: Path | str, stores: StateStores | None = None,
-                       dedup_config: DedupConfig | None = None, story_config: StoryConfig | None = None) -> Pipeline:
+                       dedup_config: DedupConfig | None = None, story_config: StoryConfig | None = None,
+                       *, confirm_closes: bool = False) -> Pipeline:
         tagger = Tagger.from_rules_dir(rules_dir)
-        return cls(tagger, load_rules(rules_dir, tagger), stores, dedup_config, story_config)
+        return cls(tagger, load_rules(rules_dir, tagger), stores, dedup_config, story_config,
+                   confirm_closes=confirm_closes)
 
     def reload(self, rules_dir: Path | str) -> dict[str, list[str]]:
         """Load watchlists, events and rules afresh and swap them in together.
@@ -147,6 +154,13 @@ class Pipeline:
         `closed`), to publish once more on news.stories."""
         self._since_expiry, self._last_expiry = 0, now
         self.dedup.expire(now)
-        closed = self.stories.expire(now) or []  # nothing closed
+        closed = self.stories.closing(now) if self.confirm_closes else self.stories.expire(now)
         self.engine.expire(now)
         return closed
+
+    def stories_published(self, records: list[StoryRecord]) -> None:
+        """The broker acknowledged these story records: drop the state of the
+        closed ones (with ``confirm_closes``; else they are gone already)."""
+        closed = [r.id for r in records if r.status == "closed"]
+        if closed:
+            self.stories.drop_closed(closed)

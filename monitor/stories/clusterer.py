@@ -62,15 +62,14 @@ from monitor.stories.profile import (
 )
 from monitor.stories.record import (
     MAIN_NAMES,
+    REPORT_BUCKET,
     outlet,
+    profile_record,
     report_article,
-    report_fields,
     report_state,
-    story_record,
     story_title,
 )
 
-REPORT_BUCKET = 25
 REBUILD_EXPIRY_EVERY = 20  # sweeps between full rescans of the stories (tables may change under us)
 DECODED_STORIES = 256  # recently scored stories kept unpacked (a fixed ~2 MB, not one per live story)
 
@@ -151,6 +150,7 @@ class StoryClusterer:
         self.df = DocFreq(docfreq if docfreq is not None else {})
         self._expiry: list[tuple[float, str]] | None = None  # (updated, sid), built from the store
         self._sweeps = 0
+        self._closing: dict[str, float] = {}  # story id -> its `updated`: closed record out, state not yet dropped
         # story id -> ((report count, idf epoch), norms): for stories whose stored norms are stale
         self._norms: dict[str, tuple[tuple[int, int], list[float]]] = {}
         # story id -> (the profile, its vectors as matching reads them): the
@@ -181,6 +181,7 @@ class StoryClusterer:
         recovery); the next article rebuilds them."""
         self._postings = self._index = None
         self._expiry = None
+        self._closing.clear()  # the next sweep finds them again in the stores
 
     def rebuild_steps(self, chunk: int = 5000) -> Iterator[None]:
         """Build both indexes ``chunk`` items at a time, yielding between
@@ -406,31 +407,8 @@ class StoryClusterer:
 
     # ------------------------------------------------------------ reading
 
-    def latest_reports(self, profile: dict[str, Any]) -> list[dict[str, Any]]:
-        """The story's last ``max_reports`` reports, oldest first."""
-        count, cap = profile["article_count"], self.config.max_reports
-        first = max(0, count - cap)
-        out: list[dict[str, Any]] = []
-        for b in range(first // REPORT_BUCKET, (count - 1) // REPORT_BUCKET + 1):
-            out.extend(self.reports.get(f"{profile['id']}/{b}") or [])
-        return out[-cap:] if count else []
-
-    def _report_at(self, profile: dict[str, Any], i: int, latest: list[Any]) -> Any:
-        """Report number ``i`` of a story (``latest``: its latest reports, read already)."""
-        count = profile["article_count"]
-        offset = i - (count - len(latest))
-        if 0 <= offset < len(latest):
-            return latest[offset]
-        bucket = self.reports.get(f"{profile['id']}/{i // REPORT_BUCKET}") or []
-        return bucket[i % REPORT_BUCKET] if i % REPORT_BUCKET < len(bucket) else (latest or [None])[0]
-
     def _record(self, profile: dict[str, Any], status: str = "active") -> StoryRecord:
-        latest = self.latest_reports(profile)
-        if "first_report" in profile:  # written before packing: holds it all
-            return story_record(profile, latest, status)
-        first = self._report_at(profile, profile.get("first", 0), latest)
-        title = profile.get("title") or report_fields(self._report_at(profile, 0, latest)).get("title")
-        return story_record(profile, latest, status, first_report=first, title=title)
+        return profile_record(profile, self.reports, self.config.max_reports, status)
 
     def record(self, sid: str, status: str = "active") -> StoryRecord | None:
         profile = self.stories.get(sid)
@@ -447,22 +425,48 @@ class StoryClusterer:
     def expire(self, now: datetime | None = None) -> list[StoryRecord]:
         """Close stories with no report for ``ttl_hours``: drop them from
         every store (index included) and return their final records."""
+        closed = self.closing(now)
+        self.drop_closed([record.id for record in closed])
+        return closed
+
+    def closing(self, now: datetime | None = None) -> list[StoryRecord]:
+        """The final (``closed``) records of the stories idle for ``ttl_hours``,
+        without dropping them: the daemon drops a story (``drop_closed``) only
+        once its closed record is on news.stories, so a crash in between
+        closes it again instead of leaving it ``active`` there for good.
+        Stories handed out before and not dropped since come again."""
         t = timestamp(now) or utcnow().timestamp()
         cutoff = t - self.config.ttl_hours * 3600
         heap = self._expiry_heap()
         self._sweeps += 1
         closed = []
+        for sid, updated in list(self._closing.items()):
+            story = self.stories.get(sid)
+            if story is None or story["updated"] != updated:
+                del self._closing[sid]  # dropped already, or a report came in since
+            else:
+                closed.append(self._record(story, "closed"))
         while heap and heap[0][0] < cutoff:
             _, sid = heapq.heappop(heap)
             story = self.stories.get(sid)
-            if story is None or story["updated"] >= cutoff:
+            if story is None or story["updated"] >= cutoff or sid in self._closing:
                 continue  # gone already, or a newer entry for it is in the heap
             if _current(story):
-                closed.append(self._close(sid, story))
+                closed.append(self._record(story, "closed"))
+                self._closing[sid] = story["updated"]
             else:
                 self._drop_legacy(sid, story)
         self.df.flush(t)
         return closed
+
+    def drop_closed(self, story_ids: list[str]) -> None:
+        """Drop stories whose closed record (from ``closing``) is published;
+        one that took a report since stays."""
+        for sid in story_ids:
+            updated = self._closing.pop(sid, None)
+            story = self.stories.get(sid)
+            if story is not None and story["updated"] == updated:
+                self._drop(sid, story)
 
     def _drop_legacy(self, sid: str, story: dict[str, Any]) -> None:
         """A story written by the clusterer before issue 13 (no index postings,
@@ -472,8 +476,7 @@ class StoryClusterer:
                 del self.index[aid]
         del self.stories[sid]
 
-    def _close(self, sid: str, story: dict[str, Any]) -> StoryRecord:
-        record = self._record(story, "closed")
+    def _drop(self, sid: str, story: dict[str, Any]) -> None:
         for b in range((story["article_count"] - 1) // REPORT_BUCKET + 1):
             key = f"{sid}/{b}"
             for report in self.reports.get(key) or ():
@@ -485,4 +488,3 @@ class StoryClusterer:
         self._norms.pop(sid, None)
         self._decoded.pop(sid, None)
         del self.stories[sid]
-        return record

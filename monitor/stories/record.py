@@ -1,8 +1,8 @@
 """The story as subscribers see it, built from the story state by pure functions.
 
-``story_record(profile, reports, first_report=..., title=...)`` is all the
-faust layer needs to publish a ``StoryRecord`` on the compacted
-``news.stories`` topic: it reads nothing else and changes nothing, so a
+``story_record(profile, reports, first_report=..., title=...)`` (or
+``profile_record`` over the stored report buckets) is all the faust layer
+needs to publish a ``StoryRecord`` on the compacted ``news.stories`` topic: it reads nothing else and changes nothing, so a
 record can be rebuilt from the tables at any time and is the same on every
 worker.
 
@@ -13,6 +13,7 @@ each would be a fifth of its JSON.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from monitor.stories.profile import KEY_SEP, ranked_keys, split_labels
 
 EVIDENCE_CHARS = 300
 MAIN_NAMES = 10
+REPORT_BUCKET = 25  # reports per story_reports entry ("sid/n")
 
 
 def outlet(article: Article) -> str:
@@ -101,3 +103,33 @@ def story_record(profile: dict[str, Any], reports: list[Any], status: str = "act
         entities=entities[:MAIN_NAMES], event_types=sorted(profile.get("events", {})),
         first_seen=_dt(profile["first_seen"]), updated=_dt(profile["updated"]),
     )
+
+
+def latest_reports(profile: dict[str, Any], reports: Mapping[str, Any], cap: int) -> list[Any]:
+    """The story's last ``cap`` reports, oldest first, from its buckets in ``reports``."""
+    count = profile["article_count"]
+    first = max(0, count - cap)
+    out: list[Any] = []
+    for b in range(first // REPORT_BUCKET, (count - 1) // REPORT_BUCKET + 1):
+        out.extend(reports.get(f"{profile['id']}/{b}") or [])
+    return out[-cap:] if count else []
+
+
+def _report_at(profile: dict[str, Any], reports: Mapping[str, Any], i: int, latest: list[Any]) -> Any:
+    """Report number ``i`` of a story (``latest``: its latest reports, read already)."""
+    offset = i - (profile["article_count"] - len(latest))
+    if 0 <= offset < len(latest):
+        return latest[offset]
+    bucket = reports.get(f"{profile['id']}/{i // REPORT_BUCKET}") or []
+    return bucket[i % REPORT_BUCKET] if i % REPORT_BUCKET < len(bucket) else (latest or [None])[0]
+
+
+def profile_record(profile: dict[str, Any], reports: Mapping[str, Any], cap: int,
+                   status: str = "active") -> StoryRecord:
+    """The ``StoryRecord`` of a stored story profile, its reports read from ``reports``."""
+    latest = latest_reports(profile, reports, cap)
+    if "first_report" in profile:  # written before packing: holds it all
+        return story_record(profile, latest, status)
+    first = _report_at(profile, reports, profile.get("first", 0), latest)
+    title = profile.get("title") or report_fields(_report_at(profile, reports, 0, latest)).get("title")
+    return story_record(profile, latest, status, first_report=first, title=title)

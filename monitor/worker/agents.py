@@ -58,6 +58,9 @@ class Outbox(Protocol):
 
     async def send(self, topic: str, key: bytes | str | None, value: bytes) -> None: ...
 
+    async def delivered(self) -> None:
+        """Return once the broker has acknowledged everything sent so far."""
+
 
 class Agents:
     """The agents' logic over one pipeline; `fence` drops alerts already sent
@@ -140,9 +143,14 @@ class Agents:
 
     async def publish_stories(self, stories: list[StoryRecord]) -> None:
         """On the compacted news.stories, keyed by story id: the latest record
-        of each story wins (a replay re-sends the current one: harmless)."""
+        of each story wins (a replay re-sends the current one: harmless). A
+        closed story's state is dropped only once the broker has its closed
+        record: a crash before that closes it again after the restart."""
         for story in stories:
             await self._send_json(self.topics.stories, story.id, story)
+        if any(story.status == "closed" for story in stories):
+            await self.outbox.delivered()
+            self.pipeline.stories_published(stories)
 
     async def publish_alerts(self, alerts: list[Alert], article_id: str | None) -> None:
         topics, metrics = self.topics, self.metrics

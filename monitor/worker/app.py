@@ -53,6 +53,9 @@ class FaustOutbox:
     async def send(self, topic: str, key: bytes | str | None, value: bytes) -> None:
         await self.topic(topic).send(key=key, value=value)
 
+    async def delivered(self) -> None:
+        await self.app.producer.flush()
+
 
 def _record(event) -> Record:
     message = event.message
@@ -101,7 +104,7 @@ def create_app(settings: Settings, feed_health: Callable[[], Mapping[str, Any]] 
         for name in STORE_NAMES
     }
     pipeline = Pipeline.from_rules_dir(settings.rules_dir, StateStores(**tables), settings.dedup_config(),
-                                      settings.story_config())
+                                      settings.story_config(), confirm_closes=True)
 
     @tables["dedup_docs"].on_recover  # called after every recovery, all tables restored by then
     async def rebuild_derived_indexes() -> None:

@@ -26,7 +26,8 @@ def example(number: str) -> Path:
 
 
 async def read_stories(bootstrap: str, topic: str, until, timeout: float = 90) -> list[tuple[str, StoryRecord]]:
-    """(key, record) pairs of `topic` from the start, until `until(pairs)` holds."""
+    """(key, record) pairs of `topic` from the start, until `until(pairs)`
+    holds (`until=None`: all that the topic holds now)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     pairs: list[tuple[str, StoryRecord]] = []
@@ -38,7 +39,14 @@ async def read_stories(bootstrap: str, topic: str, until, timeout: float = 90) -
         tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        while time.monotonic() < deadline and not until(pairs):
+        ends = await consumer.end_offsets(tps) if until is None else {}
+
+        async def done() -> bool:
+            if until is not None:
+                return until(pairs)
+            return all([await consumer.position(tp) >= end for tp, end in ends.items()])
+
+        while time.monotonic() < deadline and not await done():
             for records in (await consumer.getmany(timeout_ms=200)).values():
                 pairs.extend((r.key.decode(), StoryRecord.model_validate_json(r.value)) for r in records)
     finally:
@@ -82,3 +90,32 @@ async def test_sample_articles_become_story_records_on_news_stories(kafka_bootst
         [putin] = [s for s in stories.values() if s.id != story.id]
         assert putin.report_count == 1 and putin.sources == ["Harbour Wire"]
         assert "border_crossing" in putin.event_types
+
+
+async def test_an_idle_story_is_published_closed_once_and_stays_closed_across_restarts(kafka_bootstrap, tmp_path):
+    """The closed record goes out before the story's state is dropped (the
+    worker waits for the broker's acknowledgement), and the drop itself is
+    kept: the next start does not close the story a second time."""
+    env = newsmon_env(kafka_bootstrap, tmp_path, NEWSMON_STORY_TTL_HOURS="0.001", NEWSMON_SWEEP_INTERVAL="1")
+    topic = f"{env['NEWSMON_TOPIC_PREFIX']}news.stories"
+    inbox = tmp_path / "inbox"
+
+    def statuses(pairs: list[tuple[str, StoryRecord]], story_id: str) -> list[str]:
+        return [record.status for key, record in pairs if key == story_id]
+
+    with running(["run"], env, tmp_path / "run1") as daemon:
+        await wait_until(lambda: "inbox_watching" in daemon.logs(), 120, "watcher start", daemon)
+        shutil.copy(example("01"), inbox / example("01").name)
+        [(story_id, _)] = await read_stories(kafka_bootstrap, topic, until=bool)
+    await asyncio.sleep(4)  # idle past the 3.6 s TTL; sweeps by timer run at most every few minutes
+    with running(["run"], env, tmp_path / "run2"):  # a fresh start sweeps at its first tick
+        pairs = await read_stories(kafka_bootstrap, topic, until=lambda p: "closed" in statuses(p, story_id))
+    assert statuses(pairs, story_id)[-1] == "closed"
+
+    with running(["run"], env, tmp_path / "run3") as daemon:
+        await wait_until(lambda: "inbox_watching" in daemon.logs(), 120, "watcher start", daemon)
+        shutil.copy(example("04"), inbox / example("04").name)
+        await read_stories(kafka_bootstrap, topic, until=lambda p: len(latest(p)) >= 2)
+        await asyncio.sleep(3)  # ticks go on: a story still in the tables would be closed again
+        pairs = await read_stories(kafka_bootstrap, topic, until=None)
+    assert statuses(pairs, story_id) == ["active", "closed"]

@@ -155,6 +155,23 @@ def test_expire() -> None:
     assert not any(old.story_id in {sid for _, sid in entries} for entries in c.postings.postings.values())
 
 
+def test_a_closing_story_stays_until_its_record_is_published_and_returns_to_life_on_a_report() -> None:
+    c = clusterer(ttl_hours=48)
+    old = c.assign(tagged_seed("000"), now=NOW)
+    later = NOW + timedelta(hours=60)
+    assert [r.status for r in c.closing(later)] == ["closed"]
+    assert old.story_id in c.stories and c.index["seed-000"] == old.story_id  # not yet published
+    assert [r.id for r in c.closing(later)] == [old.story_id]  # not confirmed: handed out again
+    c.drop_closed([old.story_id])
+    assert old.story_id not in c.stories and "seed-000" not in c.index and c.closing(later) == []
+
+    again = c.assign(tagged_seed("000"), now=NOW)
+    c.closing(later)
+    c.assign(tagged_seed("001"), now=later)  # a report before the closed record is out
+    c.drop_closed([again.story_id])
+    assert again.story_id in c.stories and c.stories[again.story_id]["article_count"] == 2
+
+
 def test_a_story_stored_before_packing_still_joins_and_reports_the_same() -> None:
     """A worker upgraded over a changelog written by the unpacked profile
     format (dict vectors keyed by words, its first report inside) reads it."""

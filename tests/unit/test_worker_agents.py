@@ -26,13 +26,30 @@ class MemoryTopics:
     async def send(self, topic: str, key: bytes | str | None, value: bytes) -> None:
         self.sent[topic].append((key, value))
 
+    async def delivered(self) -> None:
+        """In memory, a record is there once sent."""
+
     def values(self, topic: str) -> list[dict]:
         return [json.loads(value) for _key, value in self.sent[topic]]
 
 
-def agents(max_raw_bytes: int = 1024 * 1024, clock: Callable[[], datetime] = utcnow) -> tuple[Agents, MemoryTopics]:
-    topics = MemoryTopics()
-    pipeline = Pipeline.from_rules_dir(REPO_ROOT / "rules")
+class BrokerGoneOnce(MemoryTopics):
+    """Records are sent, but the first wait for their acknowledgement fails
+    (the broker went away, or the worker died, before it acknowledged)."""
+
+    failed = False
+
+    async def delivered(self) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("broker gone")
+        await super().delivered()
+
+
+def agents(max_raw_bytes: int = 1024 * 1024, clock: Callable[[], datetime] = utcnow,
+           topics: MemoryTopics | None = None) -> tuple[Agents, MemoryTopics]:
+    topics = topics or MemoryTopics()
+    pipeline = Pipeline.from_rules_dir(REPO_ROOT / "rules", confirm_closes=True)  # as the daemon builds it
     return Agents(pipeline, Topics(prefix="t."), topics, max_raw_bytes=max_raw_bytes, clock=clock), topics
 
 
@@ -158,3 +175,27 @@ async def test_tick_sweeps_are_spaced_by_a_few_minutes():
     now[0] += timedelta(minutes=4)
     await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))
     assert {s.status for s in latest_stories(topics).values()} == {"closed"}
+
+
+async def test_a_story_closes_for_good_only_once_the_broker_has_its_closed_record():
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    worker, topics = agents(clock=lambda: now[0], topics=BrokerGoneOnce())
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))
+    await decide_examples(worker, topics, "01")
+    [story] = latest_stories(topics).values()
+
+    now[0] += timedelta(hours=97)
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))  # closed record sent, never acknowledged
+    assert latest_stories(topics)[story.id].status == "closed"
+    assert story.id in worker.pipeline.stores.stories  # so its state stays
+
+    now[0] += timedelta(minutes=6)
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))  # the next sweep closes it again
+    statuses = [StoryRecord.model_validate_json(v).status for _k, v in topics.sent["t.news.stories"]]
+    assert statuses == ["active", "closed", "closed"]
+    assert story.id not in worker.pipeline.stores.stories
+    assert not any(k.startswith(f"{story.id}/") for k in worker.pipeline.stores.story_reports)
+
+    now[0] += timedelta(minutes=6)
+    await worker.decide(Record(SWEEP_KEY.encode(), b"{}"))  # dropped: not closed a third time
+    assert len(topics.sent["t.news.stories"]) == 3
