@@ -492,9 +492,8 @@ def extract_names(title: str | None, text: str, *, limit: int = DEFAULT_LIMIT) -
         return (-score, s.first)
 
     kept.sort(key=salience)
-    # every field set, with its type: validation would only repeat what is built here
-    return [NameTag.model_construct(key=s.key, name=_display(s), kind=_kind(s), count=s.count,
-                                    in_headline=s.in_headline) for s in kept[:limit]]
+    return [NameTag(key=s.key, name=_display(s), kind=_kind(s), count=s.count, in_headline=s.in_headline)
+            for s in kept[:limit]]
 
 
 def _looks_common(s: _Stat, text: str, places: frozenset[str]) -> bool:
