@@ -28,7 +28,7 @@ browser:
 
 test: setup browser
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/ruff check monitor
+	$(VENV)/bin/ruff check monitor bench
 	$(PY) -m pytest
 
 bench: setup

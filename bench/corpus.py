@@ -33,7 +33,7 @@ import random
 import re
 import textwrap
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from typing import Any
 from monitor.enrich.watchlist import EntitySpec
 from monitor.models import RawArticle, stable_id
 
-T0 = datetime(2024, 3, 1, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)
 UNIVERSE_SIZE = 10_000
 CORE_WATCHED = 10  # universe[:10]: named in event sentences, in every watchlist
 
@@ -269,8 +269,8 @@ BODY = [
     "{PR} said the decision to {ACTION} had been taken after weeks of consultation.",
     "Officials in {PL} said {N} people had been {AFFECTED} since {DAY}.",
     "The {O} said in a statement that it was monitoring {TOPIC} closely and would {ACTION} if needed.",
-    "According to figures published by the {O}, {METRIC} rose {PCT} percent in {MON}, "
-    "the largest increase since {YEAR}.",
+    ("According to figures published by the {O}, {METRIC} rose {PCT} percent in {MON}, "
+    "the largest increase since {YEAR}."),
     "{COUNTRY} and {COUNTRY2} have been at odds over {TOPIC} for {NUMW} years.",
     "Analysts at the {O} said {TOPIC} could cost the economy as much as {AMT} this year.",
     "The announcement came {TIMEREL} after {PN} met representatives of the {O} in {CITY}.",
@@ -624,7 +624,7 @@ class _Writer:
                 return val
             if key == "CITY":
                 return st.city.title() if r.random() < 0.7 else r.choice(st.places)
-            if key == "WP" or key == "WP2":
+            if key in {"WP", "WP2"}:
                 val = r.choice(self.core_people).name
                 while key == "WP2" and val == local.get("WP"):
                     val = r.choice(self.core_people).name
@@ -790,15 +790,15 @@ def _footer(kind: str, name: str, d: _Doc, r: random.Random) -> list[str]:
     if kind == "credits":
         return [f"(Reporting by {r.choice(FIRST_M)} {d.story.people[0].last}; Editing by {r.choice(FIRST_F)} Moran)"]
     if kind == "disclaimer":
-        return ["Legal Disclaimer:", f"{name} provides the information \u201cas is\u201d without warranty of any "
+        return ["Legal Disclaimer:", (f"{name} provides the information \u201cas is\u201d without warranty of any "
                 "kind. We do not accept any responsibility or liability for the accuracy, content, images, "
                 "videos, licenses, completeness, legality, or reliability of the information contained in "
                 "this article. If you have any complaints or copyright issues related to this article, "
-                "kindly contact the provider above."]
+                "kindly contact the provider above.")]
     if kind == "about":
-        return [f"About the {name}: The {name} is an independent newspaper covering politics, business and "
+        return [(f"About the {name}: The {name} is an independent newspaper covering politics, business and "
                 "society across the region since 1987. Our reporters work from twelve bureaus and follow "
-                "a published code of ethics."]
+                "a published code of ethics.")]
     if kind == "copyright":
         return [f"\u00a9 {d.published.year} {name}. All rights reserved."]
     if kind == "follow":
@@ -806,8 +806,8 @@ def _footer(kind: str, name: str, d: _Doc, r: random.Random) -> list[str]:
     if kind == "end":
         return ["(end)"]
     if kind == "updated":
-        return [f"This story was updated on {MONTHS[d.published.month - 1]} {d.published.day} to add "
-                f"comments from the {r.choice(d.story.orgs)}."]
+        return [(f"This story was updated on {MONTHS[d.published.month - 1]} {d.published.day} to add "
+                f"comments from the {r.choice(d.story.orgs)}.")]
     return []
 
 

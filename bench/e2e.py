@@ -78,8 +78,8 @@ class Run:
         return f"{self.prefix}{base}"
 
     async def create_topics(self) -> None:
-        from monitor.settings import Settings, Topics
         from monitor.kafka.admin import ensure_topics
+        from monitor.settings import Settings, Topics
 
         await ensure_topics(Settings(bootstrap_servers=self.bootstrap, topics=Topics(prefix=self.prefix)),
                             attempts=20)

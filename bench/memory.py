@@ -52,7 +52,7 @@ def _fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sxx if sxx else 0.0
     return slope, my - slope * mx
 
 
@@ -119,12 +119,12 @@ def run(size: Size) -> dict[str, Any]:
                       "total": total_b * 1e6 / 2**30},
         "rss_mb_per_1000": rss_slope * 1000, "rss_mb_at_100k_fitted": rss_100k, "articles_per_s": rate,
         "headline": [
-            ["state per article", f"{total_b:,.0f} B (dedup {dedup_b:,.0f}, stories {story_b:,.0f}, "
-                                  f"rules {per_article['rules']:,.0f})"],
+            ["state per article", (f"{total_b:,.0f} B (dedup {dedup_b:,.0f}, stories {story_b:,.0f}, "
+                                  f"rules {per_article['rules']:,.0f})")],
             ["story state per article", f"{story_b:,.0f} B (" + ", ".join(
                 f"{k} {per_article[k]:,.0f}" for k in story_names) + ")"],
-            ["state at 1M articles", f"{total_b * 1e6 / 2**30:.2f} GiB (dedup {dedup_b * 1e6 / 2**30:.2f}, "
-                                     f"stories {story_b * 1e6 / 2**30:.2f})"],
+            ["state at 1M articles", (f"{total_b * 1e6 / 2**30:.2f} GiB (dedup {dedup_b * 1e6 / 2**30:.2f}, "
+                                     f"stories {story_b * 1e6 / 2**30:.2f})")],
             ["process RSS", f"{points[-1]['rss_mb']:.0f} MB after {n:,}; {rss_100k:.0f} MB at 100k (fitted)"],
         ],
     }

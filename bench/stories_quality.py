@@ -53,26 +53,17 @@ import time
 import types
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.common import (
-    DEFAULT,
-    QUICK,
-    REPO,
-    Size,
-    environment,
-    goal,
-    table,
-    write_result,
-)
+from bench.common import DEFAULT, QUICK, REPO, Size, environment, goal, table, write_result
 from bench.datasets import ECBPLUS_JSONL, load_ecbplus
 
 BEFORE_REV = "9594696"  # models: StoryRecord ... (the last commit before issue 13's story work)
 SEED = 13
 TOPICS_PER_WINDOW = 4
 SPAN = timedelta(days=3)
-START = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 THRESHOLDS = [round(0.05 * i, 2) for i in range(2, 13)]
 NAME_GOLD_KINDS = {"HUMAN_PART_PER": "person", "HUMAN_PART_ORG": "organization",
                    "HUMAN_PART_GPE": "place", "LOC_GEO": "place", "LOC_FAC": "place", "LOC_OTHER": "place"}
@@ -166,7 +157,7 @@ def _before_module() -> types.ModuleType:
     mod = types.ModuleType("bench_stories_before")
     mod.__file__ = f"{BEFORE_REV}:monitor/enrich/stories.py"
     sys.modules[mod.__name__] = mod
-    exec(compile(src, mod.__file__, "exec"), mod.__dict__)  # noqa: S102 - our own file at a pinned commit
+    exec(compile(src, mod.__file__, "exec"), mod.__dict__)
     return mod
 
 
@@ -350,7 +341,7 @@ def run(size: Size) -> dict[str, Any]:
             pred = run_new(factory, articles, times)
             systems["new"] = {**bcubed(pred, gold), "seconds": round(time.perf_counter() - t0, 2),
                               "what": "monitor.stories.StoryClusterer", "errors": error_profile(pred, records)}
-        except Exception as e:  # a work in progress must not sink the other figures
+        except Exception as e:  # noqa: BLE001 -- a work in progress must not sink the other figures
             notes.append(f"new clusterer failed: {type(e).__name__}: {e}")
     else:
         notes.append("monitor.stories not present: (c) skipped")

@@ -189,8 +189,8 @@ def run(size: Size) -> dict[str, Any]:
         "index": idx, "core": core,
         "headline": [
             [f"assign ms/article at {sizes[0]:,} / {sizes[1]:,} live stories",
-             f"{fmt(idx['rows'][0]['ms_per_article'])} / {fmt(idx['rows'][1]['ms_per_article'])} "
-             f"(ratio {idx['ratio']:.2f})"],
+             (f"{fmt(idx['rows'][0]['ms_per_article'])} / {fmt(idx['rows'][1]['ms_per_article'])} "
+             f"(ratio {idx['ratio']:.2f})")],
             ["table writes per article", fmt(idx["rows"][1]["writes_per_article"])],
             ["decide articles/s before / after (ratio)",
              f"{fmt(b['median'])} / {fmt(a['median'])} ({core['ratio_after_to_before']:.2f})"],

@@ -153,8 +153,8 @@ def run(size: Size) -> dict[str, Any]:
         "headline": [
             ["tag_entities ms/article @10", spread(results["10"]["tag_entities_per_article_s"], 1e3)],
             ["tag_entities ms/article @10k", spread(results["10000"]["tag_entities_per_article_s"], 1e3)],
-            ["full tag ms/article @10 / @10k", f"{fmt(results['10']['tag_per_article_s']['median'] * 1e3)}"
-             f" / {fmt(results['10000']['tag_per_article_s']['median'] * 1e3)}"],
+            ["full tag ms/article @10 / @10k", (f"{fmt(results['10']['tag_per_article_s']['median'] * 1e3)}"
+             f" / {fmt(results['10000']['tag_per_article_s']['median'] * 1e3)}")],
             ["ratio 10k/10 tag_entities (full tag)", f"{spread(r_ents)} ({fmt(r_full['median'])})"],
             ["ratio 10k/10, unmentioned control", spread(r_ctrl)],
             ["naive regex / ours @10 / @1k / @10k", " / ".join(
