@@ -49,6 +49,7 @@ from monitor.stories.features import Features, features, timestamp
 from monitor.stories.index import StoryIndex, article_index, fill_article_index
 from monitor.stories.profile import (
     KEY_SEP,
+    heaviest_first,
     join_labels,
     match_vectors,
     pack,
@@ -125,7 +126,7 @@ def _top(weights: dict[str, float], keep: int) -> dict[str, float]:
     if len(weights) <= keep:
         return weights
     # sorted, not nsmallest: cheaper at these sizes, and packing then sorts a sorted list
-    return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
+    return dict(heaviest_first(weights)[:keep])
 
 
 def _add(old: dict[str, float], new: dict[str, float], keep: int) -> dict[str, float]:

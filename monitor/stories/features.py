@@ -10,7 +10,6 @@ decided later, against the online document frequencies.
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections import Counter
@@ -21,7 +20,7 @@ from operator import itemgetter
 
 from monitor.enrich.bytetable import LETTER_TABLE, translate_keeping_letters
 from monitor.models import Article, EventTag
-from monitor.stories.profile import term_id
+from monitor.stories.profile import heaviest_first, term_id
 
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 _FOLD = re.compile(r"[^\w]+")
@@ -111,7 +110,7 @@ def article_keys(article: Article, keep: int = 24) -> tuple[dict[str, float], di
         key = f"n:{folded}"
         raw[key] = max(raw.get(key, 0.0), (1 + math.log(max(1, count))) * KIND_FACTOR.get(n.kind, 0.6))
         labels.setdefault(key, n.name)
-    top = heapq.nsmallest(keep, raw.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = heaviest_first(raw)[:keep]
     keys = {k: round(w, 4) for k, w in top}
     return keys, {k: labels[k] for k in keys}
 

@@ -27,12 +27,23 @@ from __future__ import annotations
 import struct
 import zlib
 from base64 import b64decode, b64encode
+from operator import itemgetter
 from typing import Any
 
 LEVELS = 255
+_weight_of = itemgetter(1)
 KEY_SEP = "\t"
 
 Packed = list[Any]
+
+
+def heaviest_first(weights: dict[Any, float]) -> list[tuple[Any, float]]:
+    """``weights``' items by weight, largest first, ties by key: what
+    ``sorted(key=lambda kv: (-kv[1], kv[0]))`` gives, in two sorts keyed in C
+    (sort is stable, also in reverse), about twice as fast."""
+    ranked = sorted(weights.items())
+    ranked.sort(key=_weight_of, reverse=True)
+    return ranked
 
 
 def pack(weights: dict[str, float], sep: str) -> Packed:
@@ -42,7 +53,7 @@ def pack(weights: dict[str, float], sep: str) -> Packed:
 
 def pack_with_levels(weights: dict[str, float], sep: str) -> tuple[Packed, dict[str, float] | None]:
     """``pack``, and what ``levels`` reads back from it (None if a key holds ``sep``)."""
-    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = heaviest_first(weights)
     if not ranked or ranked[0][1] <= 0:
         return ["", 0.0, ""], {}
     text = sep.join(k for k, _ in ranked)
@@ -93,7 +104,7 @@ def pack_terms(weights: dict[int, float]) -> Packed:
 
 def pack_terms_with_levels(weights: dict[int, float]) -> tuple[Packed, dict[int, float]]:
     """``pack_terms``, and what ``term_levels`` reads back from it (no decoding)."""
-    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = heaviest_first(weights)
     if not ranked or ranked[0][1] <= 0:
         return ["", 0.0, ""], {}
     ids = [k for k, _ in ranked]

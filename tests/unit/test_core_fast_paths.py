@@ -1,6 +1,6 @@
 """Fast paths of the core (issue 16) give exactly the plain formulas' results:
 character cleaning, CSS/JS junk checks, the name-run scan, dedup tokens,
-story content words, shingles and MinHash signatures. A difference here would change what
+story content words and weight ranking, shingles and MinHash signatures. A difference here would change what
 normalize, names, dedup or stories output, so each is compared on random text built
 from the characters the fast path treats specially."""
 
@@ -18,6 +18,7 @@ from monitor.enrich import dedup as dd
 from monitor.enrich import names as nm
 from monitor.enrich import normalize as nz
 from monitor.stories import features as sf
+from monitor.stories import profile as sp
 
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
 
@@ -113,3 +114,10 @@ def test_junk_unit_check_equals_the_plain_patterns(text):
                  or nz._STANDALONE_PAREN.match(text) or nz._AGENCY_SLUG.match(text)
                  or nz._AGENCY_CREDITS.match(text) or nz._TRACKING_CODE.match(text))
     assert nz._is_junk_unit(text) == plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.one_of(st.text(max_size=3), st.integers(0, 50)).map(str),
+                       st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, -1.0]), max_size=30))
+def test_heaviest_first_is_the_plain_sort(weights):
+    assert sp.heaviest_first(weights) == sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
