@@ -23,7 +23,7 @@ from monitor.enrich.dedup import DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
 from monitor.enrich.tag import Tagger
 from monitor.models import Alert, Article, PreparedArticle, RawArticle, StoryRecord, utcnow
-from monitor.rules.engine import RuleEngine
+from monitor.rules.engine import RuleEngine, SilenceMatcher, story_group_retention
 from monitor.rules.loader import Ruleset, load_ruleset
 from monitor.state import StateStores
 from monitor.stories import StoryClusterer, StoryConfig
@@ -62,7 +62,7 @@ class Pipeline:
         self.tagger = tagger
         self.dedup = Deduplicator(self.stores.dedup_exact, self.stores.dedup_docs, dedup_config or DedupConfig())
         self.stories = StoryClusterer.from_stores(self.stores, story_config)
-        self.engine = RuleEngine(ruleset, self.stores.rules)
+        self.engine = self._engine(ruleset)
         self._since_expiry = 0
         self._last_expiry: datetime | None = None
 
@@ -86,7 +86,7 @@ class Pipeline:
         ruleset = load_rules(rules_dir, tagger)
         before = self.engine.ruleset.by_id()
         after = ruleset.by_id()
-        engine = RuleEngine(ruleset, self.stores.rules, self.engine.silences)
+        engine = self._engine(ruleset, self.engine.silences)
         engine.silenced = self.engine.silenced
         self.tagger, self.engine = tagger, engine
         return {
@@ -94,6 +94,11 @@ class Pipeline:
             "removed": sorted(before.keys() - after.keys()),
             "changed": sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
         }
+
+    def _engine(self, ruleset: Ruleset, silences: SilenceMatcher | None = None) -> RuleEngine:
+        engine = RuleEngine(ruleset, self.stores.rules, silences)
+        engine.story_group_retention = story_group_retention(self.stories.config.ttl_hours)
+        return engine
 
     def reset_indexes(self) -> None:
         """Forget the in-memory indexes derived from the stores (dedup bands,

@@ -55,8 +55,16 @@ from monitor.rules.templates import TEMPLATE_NAMES, render
 from monitor.rules.transitions import Digest, already_counted, counted, emitted, severity_for, throttled, triggered
 from monitor.state import Store
 
-# a story expires after 96 h without a report (StoryConfig.ttl_hours); its groups go a while after
-STORY_GROUP_RETENTION = timedelta(days=7)
+
+def story_group_retention(story_ttl_hours: float) -> timedelta:
+    """How long a group keyed by story stays after its last report: its story
+    closes after ``story_ttl_hours`` idle (StoryConfig.ttl_hours), so 1.75
+    times that (7 days for the default 96 h), and a shorter story TTL
+    shortens it too (else rule state outlives its stories by days)."""
+    return timedelta(hours=1.75 * story_ttl_hours)
+
+
+STORY_GROUP_RETENTION = story_group_retention(96.0)
 
 log = get_logger(__name__)
 

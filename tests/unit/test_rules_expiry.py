@@ -93,3 +93,23 @@ def test_the_pipeline_expires_rule_state_with_the_rest():
 class _NoExpiry:
     def expire(self, now) -> int:
         return 0
+
+
+def test_story_groups_follow_the_story_ttl():
+    """With stories closed after 2 h idle, their rule groups go after 3.5 h,
+    not the 7 days that the default 96 h story TTL gives."""
+    from monitor.pipeline import Pipeline
+    from monitor.settings import REPO_ROOT
+    from monitor.stories import StoryConfig
+
+    short = Pipeline.from_rules_dir(REPO_ROOT / "rules", story_config=StoryConfig(ttl_hours=2))
+    assert short.engine.story_group_retention == timedelta(hours=3.5)
+    short.reload(REPO_ROOT / "rules")  # a reload keeps it
+    assert short.engine.story_group_retention == timedelta(hours=3.5)
+    assert Pipeline.from_rules_dir(REPO_ROOT / "rules").engine.story_group_retention == timedelta(days=7)
+
+    feed = Feed(rules())
+    feed.engine.story_group_retention = short.engine.story_group_retention
+    feed(kim("a1", story="s1"), at(0))
+    assert feed.engine.expire(at(0) + timedelta(hours=3)) == 0
+    assert feed.engine.expire(at(0) + timedelta(hours=3.5)) == 1
