@@ -6,8 +6,11 @@ compacted ones from the beginning, `news.alerts` over a bounded window), so
 the dashboard owns no database and shows the same after a restart.
 
 Memory is bounded: the latest `max_alerts` alerts (by last change) and
-`max_stories` stories are kept, each alert with its last few revisions. The
-list payload is a small summary; details are read on demand.
+`max_stories` stories are kept, each alert with its last few revisions, and
+the stories together keep at most `max_story_reports` reports (a story record
+carries up to 200, about 1.5 KB each in memory: 5,000 large stories would
+hold over a gigabyte). The list payload is a small summary; details are read
+on demand.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from monitor.rules.silences import SilenceSet
 log = get_logger(__name__)
 
 MAX_REVISIONS = 20
+MAX_STORY_REPORTS = 50_000  # over all stories kept: about 75 MB at most
 
 
 class Ack(BaseModel):
@@ -73,8 +77,10 @@ def _decode(key: bytes | str | None) -> str | None:
 
 class DashboardState:
     def __init__(self, max_alerts: int = 10_000, max_stories: int = 5_000,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, max_story_reports: int = MAX_STORY_REPORTS) -> None:
         self.max_alerts, self.max_stories, self.clock = max_alerts, max_stories, clock
+        self.max_story_reports = max_story_reports
+        self._story_reports = 0  # reports held by the kept stories
         self.alerts: OrderedDict[str, AlertEntry] = OrderedDict()  # least recently changed first
         self.stories: OrderedDict[str, StoryRecord] = OrderedDict()
         self.acks: OrderedDict[str, Ack] = OrderedDict()
@@ -113,11 +119,20 @@ class DashboardState:
                 del self._by_story[alert.story_id]
 
     def apply_story(self, story: StoryRecord) -> Change:
-        self.stories[story.id] = story
-        self.stories.move_to_end(story.id)
-        while len(self.stories) > self.max_stories:
-            self.stories.popitem(last=False)
+        self.forget_story(story.id)
+        self.stories[story.id] = story  # last, as the most recently changed
+        self._story_reports += len(story.reports)
+        while len(self.stories) > self.max_stories or (
+                self._story_reports > self.max_story_reports and len(self.stories) > 1):
+            self.forget_story(next(iter(self.stories)))
         return Change("story", story.id)
+
+    def forget_story(self, story_id: str) -> bool:
+        story = self.stories.pop(story_id, None)
+        if story is None:
+            return False
+        self._story_reports -= len(story.reports)
+        return True
 
     def apply_ack(self, alert_id: str, ack: Ack | None) -> Change:
         if ack is None:
@@ -138,7 +153,7 @@ class DashboardState:
                 return self.apply_alert(Alert.model_validate_json(value or b""))
             if kind == "stories":
                 if value is None:  # a tombstone: the story is gone
-                    return Change("story", ident) if ident and self.stories.pop(ident, None) else None
+                    return Change("story", ident) if ident and self.forget_story(ident) else None
                 return self.apply_story(StoryRecord.model_validate_json(value))
             if kind == "acks":
                 if ident is None:

@@ -157,6 +157,23 @@ def test_a_newer_story_record_replaces_the_old_and_a_story_known_only_from_alert
     assert state.story_page("nope") is None
 
 
+def test_stories_are_bounded_by_the_reports_they_hold_not_only_by_count():
+    """Large stories (a record carries up to 200 reports) push the least
+    recently changed ones out; a tombstone gives its reports back."""
+    state = state_at(max_story_reports=8)
+    state.apply_record("stories", b"s1", record(story("s1")))  # 3 reports
+    state.apply_record("stories", b"s2", record(story("s2")))
+    state.apply_record("stories", b"s1", record(story("s1")))  # s1 changed last
+    state.apply_record("stories", b"s3", record(story("s3")))  # 9 reports: the oldest change goes
+    assert list(state.stories) == ["s1", "s3"]
+    assert state.apply_record("stories", b"s1", None) is not None  # a tombstone
+    state.apply_record("stories", b"s4", record(story("s4")))
+    assert list(state.stories) == ["s3", "s4"]
+    big = [report(f"r{i}", "Wire", T0 + timedelta(minutes=i)) for i in range(20)]
+    state.apply_record("stories", b"s5", record(story("s5", big)))  # over the budget alone: kept, by itself
+    assert list(state.stories) == ["s5"]
+
+
 def test_counts_per_rule_and_per_entity_over_the_last_day_and_week():
     now = T0 + timedelta(hours=1)
     state = state_at(now)
