@@ -98,6 +98,7 @@ class Pipeline:
     def _engine(self, ruleset: Ruleset, silences: SilenceMatcher | None = None) -> RuleEngine:
         engine = RuleEngine(ruleset, self.stores.rules, silences)
         engine.story_group_retention = story_group_retention(self.stories.config.ttl_hours)
+        engine.story_is_open = self.stores.stories.__contains__
         return engine
 
     def reset_indexes(self) -> None:

@@ -28,6 +28,7 @@ Every timestamp in state comes from the `now` passed to `evaluate` or
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -99,6 +100,8 @@ class RuleEngine:
         self.silences: SilenceMatcher | None = silences
         self.silenced: Counter[str] = Counter()  # per rule: emissions a silence muted
         self.story_group_retention = STORY_GROUP_RETENTION
+        # whether a story is still open (the pipeline's story store); its groups stay while it is
+        self.story_is_open: Callable[[str], bool] = lambda _story_id: False
         self.ruleset = ruleset
         enabled = dependency_order([lr.rule for lr in ruleset.rules if lr.rule.enabled])
         self.rules = {rule.id: rule for rule in enabled}
@@ -129,8 +132,8 @@ class RuleEngine:
         many keys went. Only what is certain to be dead goes:
 
         * a group keyed by story (the default) once it had no report for
-          STORY_GROUP_RETENTION: its story has expired by then (stories go
-          after 96 h idle), so no report can join that group again. With
+          ``story_group_retention`` and its story is closed
+          (``story_is_open``), so no report can join that group again. With
           `resolve_after`, only once resolved;
         * a `term:` sighting older than its rule's `new_term.within`, which
           counts as unseen anyway;
@@ -167,6 +170,8 @@ class RuleEngine:
             return False
         if rule.resolve_after is not None and lifecycle.is_open(value):
             return False  # its resolve notice is still to come
+        if value.get("story_id") and self.story_is_open(value["story_id"]):
+            return False  # other reports keep its story open: a matching one may still come
         return now - timestamp(value["seen_at"]) >= self.story_group_retention
 
     def candidates(self, article: Article, view: View | None = None) -> list[CompiledRule]:

@@ -113,3 +113,15 @@ def test_story_groups_follow_the_story_ttl():
     feed(kim("a1", story="s1"), at(0))
     assert feed.engine.expire(at(0) + timedelta(hours=3)) == 0
     assert feed.engine.expire(at(0) + timedelta(hours=3.5)) == 1
+
+
+def test_a_story_group_stays_while_other_reports_keep_its_story_open():
+    feed = Feed(rules())
+    feed(kim("a1", story="s1"), at(0))
+    open_stories = {"s1"}
+    feed.engine.story_is_open = open_stories.__contains__
+    assert feed.engine.expire(at(days=2 * DAYS)) == 0  # no matching report for long, but s1 still open
+    (again,) = feed(kim("a2", story="s1"), at(days=2 * DAYS))
+    assert (again.action, again.revision) == ("update", 2)  # not a second "new" for the same story
+    open_stories.clear()  # s1 closed
+    assert feed.engine.expire(at(days=3 * DAYS)) == 1
