@@ -49,15 +49,13 @@ def load_rules(rules_dir: Path | str, tagger: Tagger) -> Ruleset:
 
 
 class Pipeline:
-    # the daemon's: a closed story's state is dropped by `stories_published`, once its record is out
-    confirm_closes = False
-
     def __init__(
         self, tagger: Tagger, ruleset: Ruleset, stores: StateStores | None = None,
         dedup_config: DedupConfig | None = None, story_config: StoryConfig | None = None,
         *, confirm_closes: bool = False,
     ):
         self.stores = stores or StateStores()
+        # the daemon's: a closed story's state is dropped by `stories_published`, once its record is out
         self.confirm_closes = confirm_closes
         self.tagger = tagger
         self.dedup = Deduplicator(self.stores.dedup_exact, self.stores.dedup_docs, dedup_config or DedupConfig())

@@ -86,6 +86,7 @@ def test_the_pipeline_expires_rule_state_with_the_rest():
     pipeline.engine = feed.engine
     pipeline.dedup = _NoExpiry()
     pipeline.stories = _NoExpiry()
+    pipeline.confirm_closes = False
     pipeline.expire(at(days=DAYS) + timedelta(seconds=1))
     assert stable_id("r1", "s1") not in feed.store
 
