@@ -2,9 +2,9 @@
 
 ``story_record(profile, reports, first_report=..., title=...)`` (or
 ``profile_record`` over the stored report buckets) is all the faust layer
-needs to publish a ``StoryRecord`` on the compacted ``news.stories`` topic: it reads nothing else and changes nothing, so a
-record can be rebuilt from the tables at any time and is the same on every
-worker.
+needs to publish a ``StoryRecord`` on the compacted ``news.stories`` topic:
+it reads nothing else and changes nothing, so a record can be rebuilt from
+the tables at any time and is the same on every worker.
 
 A report is stored as a list in ``REPORT_FIELDS`` order, trailing empty
 fields left out: a story keeps every report, so field names repeated in
