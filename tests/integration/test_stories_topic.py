@@ -106,7 +106,7 @@ async def test_an_idle_story_is_published_closed_once_and_stays_closed_across_re
     with running(["run"], env, tmp_path / "run1") as daemon:
         await wait_until(lambda: "inbox_watching" in daemon.logs(), 120, "watcher start", daemon)
         shutil.copy(example("01"), inbox / example("01").name)
-        [(story_id, _)] = await read_stories(kafka_bootstrap, topic, until=bool)
+        story_id = (await read_stories(kafka_bootstrap, topic, until=bool))[0][0]
     await asyncio.sleep(4)  # idle past the 3.6 s TTL; sweeps by timer run at most every few minutes
     with running(["run"], env, tmp_path / "run2"):  # a fresh start sweeps at its first tick
         pairs = await read_stories(kafka_bootstrap, topic, until=lambda p: "closed" in statuses(p, story_id))

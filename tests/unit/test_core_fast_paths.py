@@ -1,8 +1,9 @@
-"""Fast paths of the core (issue 16) give exactly the plain formulas' results:
-character cleaning, CSS/JS junk checks, the name-run scan, dedup tokens,
-story content words and weight ranking, shingles and MinHash signatures. A difference here would change what
-normalize, names, dedup or stories output, so each is compared on random text built
-from the characters the fast path treats specially."""
+"""Fast paths of the core (issues 13 and 16) give exactly the plain formulas'
+results: character cleaning, CSS/JS junk checks, the name-run scan, dedup
+tokens, story content words and weight ranking, shingles and MinHash
+signatures. A difference here would change what normalize, names, dedup or
+stories output, so each is compared on random text built from the
+characters the fast path treats specially."""
 
 from __future__ import annotations
 
