@@ -23,7 +23,7 @@ from monitor.enrich.dedup import DedupConfig, Deduplicator
 from monitor.enrich.normalize import normalize
 from monitor.enrich.tag import Tagger
 from monitor.models import Alert, Article, PreparedArticle, RawArticle, StoryRecord, utcnow
-from monitor.rules.engine import RuleEngine, SilenceMatcher, story_group_retention
+from monitor.rules.engine import RuleEngine, SilenceMatcher
 from monitor.rules.loader import Ruleset, load_ruleset
 from monitor.state import StateStores
 from monitor.stories import StoryClusterer, StoryConfig
@@ -95,7 +95,7 @@ class Pipeline:
 
     def _engine(self, ruleset: Ruleset, silences: SilenceMatcher | None = None) -> RuleEngine:
         engine = RuleEngine(ruleset, self.stores.rules, silences)
-        engine.story_group_retention = story_group_retention(self.stories.config.ttl_hours)
+        engine.story_group_retention = timedelta(hours=self.stories.config.memory_hours)
         engine.story_is_open = self.stores.stories.__contains__
         return engine
 

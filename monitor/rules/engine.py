@@ -56,16 +56,10 @@ from monitor.rules.templates import TEMPLATE_NAMES, render
 from monitor.rules.transitions import Digest, already_counted, counted, emitted, severity_for, throttled, triggered
 from monitor.state import Store
 
-
-def story_group_retention(story_ttl_hours: float) -> timedelta:
-    """How long a group keyed by story stays after its last report: its story
-    closes after ``story_ttl_hours`` idle (StoryConfig.ttl_hours), so 1.75
-    times that (7 days for the default 96 h), and a shorter story TTL
-    shortens it too (else rule state outlives its stories by days)."""
-    return timedelta(hours=1.75 * story_ttl_hours)
-
-
-STORY_GROUP_RETENTION = story_group_retention(96.0)
+# how long a group keyed by story stays after its last report; the pipeline
+# sets StoryConfig.memory_hours (this at the default story TTL), so rule state
+# never outlives its stories by days
+STORY_GROUP_RETENTION = timedelta(days=7)
 
 log = get_logger(__name__)
 

@@ -100,6 +100,14 @@ class StoryConfig(BaseModel):
         ["military_exercise", "missile_launch", "troop_movement", "border_crossing", "sanctions"],
     ])
 
+    @property
+    def memory_hours(self) -> float:
+        """How far back the story stage's memory reaches: document frequencies
+        halve over it, and rule groups keyed by a story outlive its last report
+        by it. 1.75 times the TTL (7 days at the default 96 h), so a short TTL
+        shortens every piece of story state with it, not only the stories."""
+        return 1.75 * self.ttl_hours
+
 
 def _weighted(vec: dict[Any, float], idf: Any) -> tuple[dict[Any, float], float]:
     """A weight vector with each weight times the idf of its key, and its norm."""
@@ -148,7 +156,7 @@ class StoryClusterer:
         self.reports: Store = reports if reports is not None else {}
         self._postings: StoryIndex | None = None  # derived: built on first use
         self._index: dict[str, str] | None = None
-        self.df = DocFreq(docfreq if docfreq is not None else {})
+        self.df = DocFreq(docfreq if docfreq is not None else {}, half_life_s=self.config.memory_hours * 3600)
         self._expiry: list[tuple[float, str]] | None = None  # (updated, sid), built from the store
         self._sweeps = 0
         self._closing: dict[str, float] = {}  # story id -> its `updated`: closed record out, state not yet dropped

@@ -1,9 +1,10 @@
 """Document frequencies learned online, so rarity is judged on the recent stream.
 
 A leader named in hundreds of stories proves little; a village named in two
-reports proves a lot. Counts decay with a half-life (stream time), so the
-weights follow what the news is about now, and a term that stops appearing
-fades out of the table (which keeps it bounded).
+reports proves a lot. Counts decay with a half-life (stream time;
+``StoryConfig.memory_hours``, 7 days at the default TTL), so the weights
+follow what the news is about now, and a term that stops appearing fades out
+of the table (which keeps it bounded).
 
 Terms are name keys (``e:...``, ``n:...``) and the ids of words
 (``profile.term_id``, stored as ``#<hex>``: JSON keys are strings).
@@ -27,7 +28,7 @@ from monitor.stories.profile import term_id
 Term = str | int
 
 SHARDS = 64
-HALF_LIFE_S = 7 * 86400.0
+HALF_LIFE_S = 7 * 86400.0  # the clusterer passes StoryConfig.memory_hours: this at the default TTL
 MIN_COUNT = 0.3  # decayed counts below this are forgotten
 REFRESH = 50  # documents between idf recomputations (sooner while the stream is young: 5% growth)
 

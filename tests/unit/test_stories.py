@@ -213,6 +213,26 @@ def test_document_frequencies_counted_by_word_are_read_by_term_id() -> None:
     assert df.count(term_id("quarry")) == 3.0 and df.count("n:ivo marek") == 2.0
 
 
+def test_a_short_story_ttl_makes_document_frequencies_forget_sooner_too() -> None:
+    """Word counts decay over StoryConfig.memory_hours (7 days at the default
+    96 h TTL): a deployment that closes stories after an hour does not keep a
+    week of vocabulary in its state."""
+    from monitor.stories.docfreq import DocFreq
+    from monitor.stories.profile import term_id
+
+    def kept_after(config: StoryConfig, hours: float) -> float:
+        store: dict = {}
+        c = StoryClusterer({}, config, docfreq=store)
+        c.df.add([term_id("quarry"), "n:ivo marek"], 0.0)
+        c.df.flush(hours * 3600)
+        return DocFreq(store).count(term_id("quarry"))
+
+    assert StoryConfig().memory_hours == 7 * 24
+    assert kept_after(StoryConfig(), 4) == pytest.approx(1.0, abs=0.02)
+    assert kept_after(StoryConfig(ttl_hours=1), 1.75) == pytest.approx(0.5, abs=0.01)
+    assert kept_after(StoryConfig(ttl_hours=1), 4) == 0.0  # faded below MIN_COUNT: gone from the table
+
+
 def test_title_and_first_report_come_from_the_opening_report_past_the_report_cap() -> None:
     c = clusterer(max_reports=3)
     seed = tagged_seed("002")
