@@ -33,6 +33,8 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -166,9 +168,10 @@ async def _phase(run: Run, inbox: Path, staging: Path, rate: float, minutes: flo
     }
 
 
-async def _state_bytes(run: Run) -> dict[str, int]:
+async def _state_bytes(run: Run) -> dict[str, Any]:
     """Live keys and bytes of the worker's tables, as a restart would restore them:
-    the last value per key in each changelog topic, deletions dropped."""
+    the last value per key in each changelog topic, deletions dropped; in all
+    and per table ([keys, bytes]), so a growing store can be named."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(bootstrap_servers=run.bootstrap, group_id=None, enable_auto_commit=False,
@@ -180,7 +183,7 @@ async def _state_bytes(run: Run) -> dict[str, int]:
         topics = [t for t in consumer._client.cluster.topics() if t.startswith(app_id) and t.endswith("-changelog")]
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         if not tps:
-            return {"keys": 0, "bytes": 0}
+            return {"keys": 0, "bytes": 0, "by_table": {}}
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
@@ -197,7 +200,12 @@ async def _state_bytes(run: Run) -> dict[str, int]:
                         live[(tp.topic, r.key)] = len(r.key or b"") + len(r.value)
     finally:
         await consumer.stop()
-    return {"keys": len(live), "bytes": sum(live.values())}
+    by_table: dict[str, list[int]] = {}
+    for (topic, _), size in live.items():
+        name = topic.removeprefix(app_id).strip("-").removesuffix("-changelog")
+        entry = by_table.setdefault(name, [0, 0])
+        entry[0], entry[1] = entry[0] + 1, entry[1] + size
+    return {"keys": len(live), "bytes": sum(live.values()), "by_table": by_table}
 
 
 def core_cpu_ms_per_article(rules_dir: Path, n: int = 300) -> float:
@@ -215,8 +223,32 @@ def core_cpu_ms_per_article(rules_dir: Path, n: int = 300) -> float:
     return (time.process_time() - started) * 1000 / (n - 30)
 
 
+def _attach_profiler(pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    """py-spy sampling the running daemon from outside (``--nonblocking``: the
+    daemon is never paused, so its CPU figures stay its own)."""
+    pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return subprocess.Popen([pyspy, "record", "--pid", str(pid), "--duration", str(round(seconds)), "--nonblocking",
+                             "--format", "raw", "-r", "100", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _profile_shares(spy: subprocess.Popen, out: Path) -> dict[str, Any]:
+    """Where the daemon's busy samples went (worker_profile's buckets, plus the
+    watcher, the dashboard and the alert printer that `newsmon run` adds)."""
+    from bench.worker_profile import parse_raw
+
+    spy.wait(timeout=120)
+    buckets, faust_parts = parse_raw(out)
+    busy = {k: v for k, v in buckets.items() if not k.startswith(("idle", "start-up"))}
+    total = sum(busy.values()) or 1
+    return {"busy_samples": sum(busy.values()), "idle_samples": sum(buckets.values()) - sum(busy.values()),
+            "shares": {k: round(v / total, 4) for k, v in sorted(busy.items(), key=lambda kv: -kv[1])},
+            "faust_shares_of_busy": {k: round(v / total, 4) for k, v in
+                                     sorted(faust_parts.items(), key=lambda kv: -kv[1])}}
+
+
 async def measure(rates: list[float], minutes: float, soak: bool, idle_s: float = 20.0,
-                  ttl_hours: float = 0.1) -> dict[str, Any]:
+                  ttl_hours: float = 0.1, profile_s: float = 0.0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-cost-") as tmpdir:
         tmp = Path(tmpdir)
         entities = make_watchlist(ENTITIES)
@@ -243,10 +275,14 @@ async def measure(rates: list[float], minutes: float, soak: bool, idle_s: float 
             b = sampler.take(t0)
             idle = {"daemon_cpu_pct": Sampler.cpu_percent(a, b, "daemon"),
                     "broker_cpu_pct": Sampler.cpu_percent(a, b, "broker"), "seconds": idle_s}
-            phases, state = [], []
+            phases, state, profile = [], [], None
             for k, rate in enumerate(rates):
+                spy = (_attach_profiler(run.proc.pid, min(profile_s, minutes * 60 - 5), run.workdir / "profile.txt")
+                       if profile_s and k == 0 else None)
                 phases.append(await _phase(run, inbox, staging, rate, minutes, sampler, t0, seed=80 + k,
                                            before_total=sum(p["dropped"] for p in phases)))
+                if spy is not None:
+                    profile = {"rate_per_s": rate, **_profile_shares(spy, run.workdir / "profile.txt")}
                 state.append({"after_rate": rate, "t": time.monotonic() - t0, **await _state_bytes(run)})
             log_text = (run.workdir / "process.log").read_text(errors="replace")
             core_ms = core_cpu_ms_per_article(rules_dir)  # while the broker still runs: the same load
@@ -255,7 +291,7 @@ async def measure(rates: list[float], minutes: float, soak: bool, idle_s: float 
             if kafka is not None:
                 kafka.down()
     errors = [ln for ln in log_text.splitlines() if '"level": "error"' in ln or '"level":"error"' in ln]
-    return {"idle": idle, "phases": phases, "state": state, "samples": sampler.samples,
+    return {"idle": idle, "phases": phases, "state": state, "samples": sampler.samples, "profile": profile,
             "core_cpu_ms_per_article": core_ms,
             "error_lines": len(errors), "error_examples": errors[:5]}
 
@@ -303,8 +339,11 @@ def report(res: dict[str, Any], soak: bool) -> dict[str, Any]:
         state_slope = _slope_per_hour([(x["t"], x["bytes"]) for x in st])
         keys_slope = _slope_per_hour([(x["t"], x["keys"]) for x in st])
         p50s = [p["drop_to_output_ms"]["p50"] for p in phases]
+        by_table = {name: _slope_per_hour([(x["t"], x["by_table"].get(name, [0, 0])[1]) for x in st])
+                    for name in st[-1]["by_table"]}
         res["soak"] = {"daemon_rss_slope_mb_per_h": rss_slope, "state_bytes_slope_per_h": state_slope,
-                       "state_keys_slope_per_h": keys_slope, "segment_p50_ms": p50s,
+                       "state_keys_slope_per_h": keys_slope, "state_bytes_slope_per_h_by_table": by_table,
+                       "segment_p50_ms": p50s,
                        "segment_p99_ms": [p["drop_to_output_ms"]["p99"] for p in phases]}
         print(table(["segment", "p50/p99 drop->output ms", "state keys", "state bytes", "daemon RSS MB"],
                     [[k + 1, f"{fmt(p['drop_to_output_ms']['p50'])}/{fmt(p['drop_to_output_ms']['p99'])}",
@@ -312,6 +351,8 @@ def report(res: dict[str, Any], soak: bool) -> dict[str, Any]:
                      for k, (p, x) in enumerate(zip(phases, st, strict=True))], "soak segments"))
         headline = [["daemon RSS slope after warm-up", f"{fmt(rss_slope)} MB/h"],
                     ["state slope after warm-up", f"{fmt(state_slope)} B/h ({fmt(keys_slope)} keys/h)"],
+                    ["state slope by table, B/h", ", ".join(f"{name} {fmt(v)}" for name, v in
+                                                             sorted(by_table.items(), key=lambda kv: -abs(kv[1])))],
                     ["p50 drop->output per segment ms", " ".join(fmt(v) for v in p50s)],
                     ["daemon / broker CPU %", (f"{fmt(sum(p['daemon_cpu_pct'] for p in phases) / len(phases))} / "
                      f"{fmt(sum(p['broker_cpu_pct'] for p in phases) / len(phases))}")]]
@@ -339,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rates", type=float, nargs="+", default=[5.0, 50.0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--soak", action="store_true", help="TTLs cut to minutes; writes soak.json")
+    ap.add_argument("--profile", type=float, default=0.0, metavar="SECONDS",
+                    help="sample the daemon with py-spy for SECONDS of the first rate (pip install py-spy)")
     args = ap.parse_args(argv)
     configure_logging("WARNING", "console")
     started, env = time.perf_counter(), environment()
@@ -346,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.soak:  # six segments at one rate: state and latency are read after each
         rates, minutes = [args.rates[0]] * SOAK_SEGMENTS, args.minutes / SOAK_SEGMENTS
         ttl = min(0.1, args.minutes / 60 / 4)  # expiry runs several times, even in a short proof run
-    res = asyncio.run(measure(rates, minutes, soak=args.soak, ttl_hours=ttl))
+    res = asyncio.run(measure(rates, minutes, soak=args.soak, ttl_hours=ttl, profile_s=args.profile))
     data = {"config": {"rates": rates, "minutes_per_rate": minutes, "entities": ENTITIES, "rules": RULES,
                        "soak": args.soak, "ttl_hours": ttl if args.soak else None}, **report(res, soak=args.soak)}
     path = write_result("soak" if args.soak else "cost", DEFAULT, data, started, env)

@@ -49,6 +49,9 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("core: rules", ("monitor/rules",)),
     ("core: other", ("monitor/pipeline", "monitor/models", "monitor/state")),
     ("worker glue (agents, metrics)", ("monitor/worker", "prometheus_client")),
+    ("inbox watcher (newsmon run)", ("monitor/watch", "charset_normalizer")),
+    ("dashboard (newsmon run)", ("monitor/dashboard", "aiohttp/", "jinja2")),
+    ("alert printer, sinks (newsmon run)", ("monitor/sinks", "monitor/alerts", "monitor/cli")),
     ("faust/aiokafka/asyncio", ("faust/", "aiokafka/", "mode/", "asyncio/", "kafka/", "selectors", "ssl")),
 ]
 
