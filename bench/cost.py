@@ -50,6 +50,7 @@ SAMPLE_S = 5.0
 SOAK_SEGMENTS = 6
 TICKS = os.sysconf("SC_CLK_TCK")
 NPROC = os.cpu_count() or 1
+RAW_PROFILE = Path(tempfile.gettempdir()) / "cost_profile_raw.txt"
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -238,6 +239,7 @@ def _profile_shares(spy: subprocess.Popen, out: Path) -> dict[str, Any]:
     from bench.worker_profile import parse_raw
 
     spy.wait(timeout=120)
+    shutil.copy(out, RAW_PROFILE)  # the collapsed stacks, for a closer look
     buckets, faust_parts = parse_raw(out)
     busy = {k: v for k, v in buckets.items() if not k.startswith(("idle", "start-up"))}
     total = sum(busy.values()) or 1
