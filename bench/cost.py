@@ -236,17 +236,15 @@ def _attach_profiler(pid: int, seconds: float, out: Path) -> subprocess.Popen:
 def _profile_shares(spy: subprocess.Popen, out: Path) -> dict[str, Any]:
     """Where the daemon's busy samples went (worker_profile's buckets, plus the
     watcher, the dashboard and the alert printer that `newsmon run` adds)."""
-    from bench.worker_profile import parse_raw
+    from bench.worker_profile import busy_shares, parse_raw
 
     spy.wait(timeout=120)
     shutil.copy(out, RAW_PROFILE)  # the collapsed stacks, for a closer look
     buckets, faust_parts = parse_raw(out)
-    busy = {k: v for k, v in buckets.items() if not k.startswith(("idle", "start-up"))}
-    total = sum(busy.values()) or 1
-    return {"busy_samples": sum(busy.values()), "idle_samples": sum(buckets.values()) - sum(busy.values()),
-            "shares": {k: round(v / total, 4) for k, v in sorted(busy.items(), key=lambda kv: -kv[1])},
-            "faust_shares_of_busy": {k: round(v / total, 4) for k, v in
-                                     sorted(faust_parts.items(), key=lambda kv: -kv[1])}}
+    shares, faust_shares = busy_shares(buckets, faust_parts)
+    idle = sum(v for k, v in buckets.items() if k.startswith(("start-up", "idle")))
+    return {"busy_samples": sum(buckets.values()) - idle, "idle_samples": idle,
+            "shares": shares, "faust_shares_of_busy": faust_shares}
 
 
 async def measure(rates: list[float], minutes: float, soak: bool, idle_s: float = 20.0,

@@ -117,6 +117,18 @@ def parse_raw(path: Path) -> tuple[Counter, Counter]:
     return buckets, faust_parts
 
 
+def busy_shares(buckets: Counter, faust_parts: Counter) -> tuple[dict[str, float], dict[str, float]]:
+    """Each part's share of the busy samples (start-up and idle waits left
+    out), largest first; and the faust/aiokafka parts' shares of the same total."""
+    busy = {k: v for k, v in buckets.items() if not k.startswith(("start-up", "idle"))}
+    total = sum(busy.values()) or 1
+
+    def ranked(counts: dict[str, int]) -> dict[str, float]:
+        return {k: round(v / total, 4) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+    return ranked(busy), ranked(dict(faust_parts))
+
+
 async def _profile(n: int, tmp: Path, rate_hz: int) -> dict[str, Any]:
     entities = make_watchlist(ENTITIES)
     rules_dir = write_rules_dir(tmp / "rules", entities, make_rulepack(RULES, entities))
@@ -186,13 +198,8 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-profile-") as tmpdir:
         res = asyncio.run(_profile(n, Path(tmpdir), 100))
-    samples = res["samples"]
-    steady = {k: v for k, v in samples.items() if not k.startswith(("start-up", "idle"))}
-    total = sum(steady.values())
-    res["shares_excluding_startup"] = {k: round(v / total, 4) for k, v in
-                                       sorted(steady.items(), key=lambda kv: -kv[1])}
-    res["faust_shares_of_all"] = {k: round(v / total, 4) for k, v in
-                                  sorted(res["faust_samples"].items(), key=lambda kv: -kv[1])}
+    res["shares_excluding_startup"], res["faust_shares_of_all"] = busy_shares(Counter(res["samples"]),
+                                                                              Counter(res["faust_samples"]))
     res["command"] = f"python -m bench.worker_profile {n}"
     RESULT.write_text(json.dumps(res, indent=2) + "\n")
     print(f"{res['articles']} articles, {res['rate_per_s']:.1f}/s, worker {res['cpu_ms_per_article']:.1f} CPU ms/article")
